@@ -1,0 +1,61 @@
+#pragma once
+/*
+ * limits.h - every bound of the server, in one place (STYLE.md C10).
+ *
+ * Each constant says why it has its value. Bounds that are also options
+ * (proto-max-bulk-len, client-query-buffer-limit, maxclients) hold their
+ * defaults here; the option can lower or raise them within the _MAX.
+ */
+#include <assert.h>
+#include <stdint.h>
+
+/* Redis's default proto-max-bulk-len: 512 MB. */
+#define BULK_BYTES_DEFAULT (512ull * 1024 * 1024)
+/* Largest value any string may reach (SETRANGE, APPEND), as Redis: 512 MB. */
+#define STRING_BYTES_MAX (512ull * 1024 * 1024)
+/* Redis's default client-query-buffer-limit: 1 GB. */
+#define QUERY_BYTES_DEFAULT (1024ull * 1024 * 1024)
+/* A '*N' or '$N' header line, or an inline command, longer than this with
+ * no newline is a protocol error (Redis's PROTO_INLINE_MAX_SIZE). */
+#define PROTO_INLINE_BYTES_MAX (64u * 1024)
+/* Redis rejects multibulk counts above INT32_MAX. */
+#define ARGC_MAX INT32_MAX
+/* Before AUTH, Redis limits requests to 10 arguments of 16 KB each so an
+ * unauthenticated peer cannot make the server allocate. */
+#define UNAUTH_ARGC_MAX 10
+#define UNAUTH_BULK_BYTES_MAX (16u * 1024)
+/* A read(2) takes at most this much at once; larger bulks are read into a
+ * buffer sized for them. */
+#define READ_CHUNK_BYTES (16u * 1024)
+/* A client whose pending reply bytes pass this is disconnected (a reader
+ * that never reads must not exhaust memory). Redis's normal class has no
+ * limit; we bound it generously above any single reply of a 512 MB value. */
+#define CLIENT_REPLY_BYTES_MAX (2048ull * 1024 * 1024)
+/* Redis's default maxclients; file descriptors are reserved above it. */
+#define CLIENTS_DEFAULT 10000
+#define CLIENTS_MAX 100000
+/* Descriptors kept for listeners, the log, the WAL and snapshots. */
+#define FDS_RESERVED 32
+/* Number of logical databases: default and upper bound for `databases`. */
+#define DATABASES_DEFAULT 16
+#define DATABASES_MAX 1024
+/* hz: cron ticks per second, bounded like Redis (1..500). */
+#define HZ_DEFAULT 10
+#define HZ_MIN 1
+#define HZ_MAX 500
+/* Active expiry: keys sampled per loop of the cycle and the share of one
+ * tick it may use (Redis uses 20 keys and 25% of CPU). */
+#define EXPIRE_SAMPLE_KEYS 20
+#define EXPIRE_CYCLE_CPU_PERCENT 25
+/* Client names, lib names: Redis has no bound; ours keeps CLIENT LIST sane. */
+#define CLIENT_NAME_BYTES_MAX 4096
+/* Config file: one line at most this long. */
+#define CONFIG_LINE_BYTES_MAX (64u * 1024)
+/* LCS allocates an (n+1)*(m+1) table of uint32_t; refuse beyond this. */
+#define LCS_CELLS_MAX (256ull * 1024 * 1024)
+/* SCAN COUNT is a hint; the work per call is capped at this many buckets. */
+#define SCAN_BUCKETS_MAX_FACTOR 10
+
+static_assert(UNAUTH_BULK_BYTES_MAX <= PROTO_INLINE_BYTES_MAX * 1024, "sane unauth bulk");
+static_assert(BULK_BYTES_DEFAULT <= QUERY_BYTES_DEFAULT, "one bulk fits in a query buffer");
+static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");

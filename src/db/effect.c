@@ -1,0 +1,59 @@
+/*
+ * effect.c - recorder of canonical effects.
+ *
+ * Design
+ *   One process-wide buffer for the command being executed (commands run
+ *   one at a time on the loop thread). effect_commit() closes the unit.
+ *
+ * Invariants
+ *   (1) count is the number of RESP arrays in rec.
+ *
+ * Threads
+ *   Loop thread only.
+ */
+#include "db/effect.h"
+
+#include "core/assert.h"
+#include "proto/resp_write.h"
+
+static struct buf rec;
+static int count;
+static uint64_t units_total;
+
+void effect_begin(void)
+{
+    buf_clear(&rec);
+    count = 0;
+}
+
+void effect_add(int db, int argc, const struct effect_arg *args)
+{
+    ASSERT(argc > 0);
+    resp_w_array(&rec, argc + 1);
+    resp_w_bulk_ll(&rec, db);
+    for (int i = 0; i < argc; i++)
+        resp_w_bulk(&rec, args[i].p, args[i].len);
+    count++;
+}
+
+int effect_count(void)
+{
+    return count;
+}
+
+const struct buf *effect_data(void)
+{
+    return &rec;
+}
+
+uint64_t effect_units_total(void)
+{
+    return units_total;
+}
+
+int effect_commit(void)
+{
+    if (count > 0)
+        units_total++;
+    return count;
+}

@@ -1,0 +1,43 @@
+#pragma once
+/*
+ * effect.h - the canonical effects of the command being executed
+ * (DESIGN.md "Life of a write", item 1).
+ *
+ * Every write records what it did as deterministic commands: EXPIRE 10
+ * becomes PEXPIREAT <abs ms>, INCRBYFLOAT becomes SET of the result, a key
+ * that expires becomes DEL. Replay (and later replicas) apply effects and
+ * never re-run non-deterministic logic. All effects of one command form one
+ * unit; the WAL (issue 3) makes that unit one record. Until the WAL exists
+ * the unit is counted (INFO's rdb_changes_since_last_save) and kept for
+ * inspection by DEBUG EFFECTS.
+ *
+ * Encoding: each effect is a RESP array of bulk strings, the first element
+ * being the database number, then the command and its arguments.
+ *
+ * Threads: loop thread.
+ */
+#include "core/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct effect_arg {
+    const char *p; /* borrowed */
+    size_t len;    /* bytes */
+};
+#define EFFECT_ARG(p, len) ((struct effect_arg){(p), (len)})
+#define EFFECT_LIT(s) ((struct effect_arg){(s), sizeof(s) - 1})
+
+/* Start collecting effects for a new command (drops the previous ones). */
+void effect_begin(void);
+/* Record one effect on database db. */
+void effect_add(int db, int argc, const struct effect_arg *args);
+/* Effects recorded since effect_begin(). */
+int effect_count(void);
+/* The encoded effects; valid until the next effect_begin(). */
+const struct buf *effect_data(void);
+/* Units (commands with effects) since start. */
+uint64_t effect_units_total(void);
+/* Count the current command's effects as one unit if it had any; called by
+ * the dispatcher after each command. Returns the number of effects. */
+int effect_commit(void);

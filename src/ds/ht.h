@@ -1,0 +1,93 @@
+#pragma once
+/*
+ * ht.h - intrusive chained hash table with incremental rehash and a
+ * resize-proof cursor scan.
+ *
+ * Nodes are embedded in the caller's structs (first member by convention)
+ * and never allocated or freed by the table. Keys are byte strings that the
+ * caller's ht_type reads out of a node. The caller passes the key's hash
+ * (computed once with ht_type.hash_key) to every keyed call, so a lookup
+ * followed by an insert hashes once.
+ *
+ * Threads: a table belongs to one thread (the loop).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ht_node {
+    struct ht_node *next; /* next node in the same bucket */
+};
+
+struct ht_type {
+    /* Hash of a stored node's key (used when moving nodes while rehashing). */
+    uint64_t (*hash_node)(const struct ht_node *n);
+    /* True if node n has the key key[0..len). */
+    bool (*key_eq)(const struct ht_node *n, const void *key, size_t len);
+};
+
+struct ht {
+    const struct ht_type *type; /* borrowed; static in practice */
+    struct ht_node **tables[2]; /* [0] main, [1] target while rehashing */
+    size_t sizes[2];            /* buckets, a power of two, or 0 */
+    size_t used[2];             /* nodes in each table */
+    int64_t rehash_idx;         /* next bucket of tables[0] to move; -1 when idle */
+};
+
+typedef void ht_visit_fn(struct ht_node *n, void *ctx);
+
+void ht_create(struct ht *h, const struct ht_type *type);
+/* Frees the bucket arrays. If free_fn is not NULL it is called on every
+ * node (which then belongs to free_fn); nodes must not be touched after. */
+void ht_destroy(struct ht *h, ht_visit_fn *free_fn, void *ctx);
+
+static inline size_t ht_count(const struct ht *h)
+{
+    return h->used[0] + h->used[1];
+}
+
+static inline bool ht_is_rehashing(const struct ht *h)
+{
+    return h->rehash_idx >= 0;
+}
+
+/* Borrowed pointer to the node with this key, or NULL. Does one rehash step. */
+struct ht_node *ht_find(struct ht *h, const void *key, size_t len, uint64_t hash);
+/* Insert a node whose key is not in the table (caller checked). */
+void ht_insert(struct ht *h, struct ht_node *n, uint64_t hash);
+/* Unlink and return the node with this key, or NULL. The caller owns it. */
+struct ht_node *ht_remove(struct ht *h, const void *key, size_t len, uint64_t hash);
+/* Unlink this exact node (which must be in the table). */
+void ht_remove_node(struct ht *h, struct ht_node *n, uint64_t hash);
+/* Replace node old (in the table, same key) with node new in place. */
+void ht_replace_node(struct ht *h, struct ht_node *old, struct ht_node *new_node, uint64_t hash);
+
+/* Move up to `buckets` buckets to the new table. Returns true if more
+ * rehashing remains. */
+bool ht_rehash_step(struct ht *h, size_t buckets);
+/* Rehash for about ms milliseconds. Returns true if more remains. */
+bool ht_rehash_ms(struct ht *h, int ms);
+/* Start shrinking if the table is under 10% full. */
+void ht_maybe_shrink(struct ht *h);
+
+/*
+ * Visit the nodes of one cursor position; returns the next cursor (0 when
+ * the scan is complete). Every node present for the whole scan is visited
+ * at least once, even if the table grows, shrinks or rehashes between calls.
+ * fn must not insert or remove nodes. `buckets_max` bounds the empty
+ * buckets skipped in one call (0 = visit exactly one position).
+ */
+uint64_t ht_scan(struct ht *h, uint64_t cursor, ht_visit_fn *fn, void *ctx);
+
+/* A node chosen at random (not perfectly uniform), or NULL if empty. */
+struct ht_node *ht_random(struct ht *h, uint64_t (*rand_fn)(void));
+
+/* Visit every node; fn must not modify the table. */
+void ht_foreach(struct ht *h, ht_visit_fn *fn, void *ctx);
+
+/* Bytes used by the bucket arrays (for memory reporting). */
+size_t ht_overhead_bytes(const struct ht *h);
+
+/* O(n) consistency check: every node is in the bucket its hash names and
+ * the counts match. Returns true if consistent. */
+bool debug_check_ht(const struct ht *h);

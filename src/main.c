@@ -1,0 +1,70 @@
+/*
+ * main.c - argv -> config -> server_init() -> event loop.
+ *
+ * Command line as Redis: engram-server [config-file] [--name value ...].
+ * A bad option refuses to start with the file, line and reason (exit 1).
+ */
+#include "core/log.h"
+#include "core/mem.h"
+#include "server/server.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+    fprintf(stderr, "Usage: engram-server [/path/to/engram.conf] [--option value ...]\n"
+                    "       engram-server --version\n"
+                    "Examples:\n"
+                    "       engram-server engram.conf --port 7000\n"
+                    "       engram-server --port 6380 --dir /var/lib/engram\n");
+}
+
+static int load_config(int argc, char **argv)
+{
+    char err[1024];
+    int first_opt = 1;
+    config_create(&server.cfg);
+    if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
+        char abs[PATH_MAX];
+        if (!realpath(argv[1], abs))
+            snprintf(abs, sizeof(abs), "%s", argv[1]);
+        server.config_file = mem_strndup(abs, strlen(abs));
+        if (config_load_file(&server.cfg, argv[1], err, sizeof(err)) != 0) {
+            fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (engram) ***\n%s\n", err);
+            return -1;
+        }
+        first_opt = 2;
+    }
+    if (config_load_args(&server.cfg, argc - first_opt, argv + first_opt, err, sizeof(err)) !=
+        0) {
+        fprintf(stderr, "\n*** FATAL CONFIG ERROR (engram) ***\n%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+        printf("engram server v=0.1.0 (Redis 7.0.15 compatible)\n");
+        return 0;
+    }
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        usage();
+        return 0;
+    }
+    if (load_config(argc, argv) != 0)
+        return 1;
+    if (log_open(server.cfg.logfile) != 0) {
+        fprintf(stderr, "Can't open the log file %s\n", server.cfg.logfile);
+        return 1;
+    }
+    if (server_init() != 0)
+        return 1;
+    server_run();
+    server_free();
+    return server.exit_code;
+}

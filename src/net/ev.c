@@ -1,0 +1,150 @@
+/*
+ * ev.c - epoll event loop.
+ *
+ * Design
+ *   Level-triggered epoll. Each turn: before_sleep hook, epoll_wait with a
+ *   timeout reaching to the next timer tick, dispatch ready fds (read
+ *   before write), then run the timer if due. Handlers may delete any fd,
+ *   including ones later in this turn's ready list: a deleted fd's mask is
+ *   0, and dispatch checks the mask before each call.
+ *
+ * Invariants
+ *   (1) files[fd].mask is exactly what epoll has registered for fd.
+ *
+ * Threads
+ *   The loop thread only.
+ */
+#include "net/ev.h"
+
+#include "core/assert.h"
+#include "core/clock.h"
+#include "core/mem.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+int ev_create(struct ev *ev, int fds_max)
+{
+    ev->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (ev->epfd < 0)
+        return -errno;
+    ev->fds_max = fds_max;
+    ev->files = mem_calloc((size_t)fds_max * sizeof(struct ev_file));
+    ev->events = mem_calloc((size_t)fds_max * sizeof(struct epoll_event));
+    ev->stop = false;
+    ev->timer_interval_ms = 0;
+    ev->timer_fn = NULL;
+    ev->before_sleep_fn = NULL;
+    ev->hook_data = NULL;
+    return 0;
+}
+
+void ev_destroy(struct ev *ev)
+{
+    close(ev->epfd);
+    mem_free(ev->files);
+    mem_free(ev->events);
+}
+
+static int apply(struct ev *ev, int fd, unsigned old_mask, unsigned mask)
+{
+    struct epoll_event ee = {0};
+    int op = old_mask == 0 ? EPOLL_CTL_ADD : (mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
+    ee.events = ((mask & EV_READABLE) ? EPOLLIN : 0) | ((mask & EV_WRITABLE) ? EPOLLOUT : 0);
+    ee.data.fd = fd;
+    if (epoll_ctl(ev->epfd, op, fd, &ee) != 0)
+        return -errno;
+    return 0;
+}
+
+int ev_add(struct ev *ev, int fd, unsigned mask, ev_file_fn *fn, void *data)
+{
+    struct ev_file *f;
+    unsigned new_mask;
+    int rc;
+    if (fd < 0 || fd >= ev->fds_max)
+        return -ERANGE;
+    f = &ev->files[fd];
+    new_mask = f->mask | mask;
+    if (new_mask != f->mask) {
+        rc = apply(ev, fd, f->mask, new_mask);
+        if (rc != 0)
+            return rc;
+    }
+    f->mask = new_mask;
+    if (mask & EV_READABLE)
+        f->rfn = fn;
+    if (mask & EV_WRITABLE)
+        f->wfn = fn;
+    f->data = data;
+    return 0;
+}
+
+void ev_del(struct ev *ev, int fd, unsigned mask)
+{
+    struct ev_file *f;
+    unsigned new_mask;
+    if (fd < 0 || fd >= ev->fds_max)
+        return;
+    f = &ev->files[fd];
+    new_mask = f->mask & ~mask;
+    if (new_mask == f->mask)
+        return;
+    /* Failure here means the fd is already closed, which removes it. */
+    (void)apply(ev, fd, f->mask, new_mask);
+    f->mask = new_mask;
+}
+
+void ev_set_timer(struct ev *ev, int interval_ms, ev_hook_fn *fn)
+{
+    ASSERT(interval_ms > 0);
+    ev->timer_interval_ms = interval_ms;
+    ev->timer_fn = fn;
+    ev->timer_next_us = clock_mono_us() + (int64_t)interval_ms * 1000;
+}
+
+static int wait_timeout_ms(struct ev *ev)
+{
+    int64_t delta_us;
+    if (!ev->timer_fn)
+        return -1;
+    delta_us = ev->timer_next_us - clock_mono_us();
+    if (delta_us <= 0)
+        return 0;
+    return (int)((delta_us + 999) / 1000);
+}
+
+static void run_turn(struct ev *ev)
+{
+    struct epoll_event *events = ev->events;
+    int n;
+    if (ev->before_sleep_fn)
+        ev->before_sleep_fn(ev, ev->hook_data);
+    if (ev->stop)
+        return;
+    n = epoll_wait(ev->epfd, events, ev->fds_max, wait_timeout_ms(ev));
+    /* n is -1 on EINTR (a signal): nothing to dispatch this turn. */
+    for (int i = 0; i < n; i++) {
+        int fd = events[i].data.fd;
+        struct ev_file *f = &ev->files[fd];
+        unsigned got = events[i].events;
+        bool readable = got & (EPOLLIN | EPOLLERR | EPOLLHUP);
+        bool writable = got & (EPOLLOUT | EPOLLERR | EPOLLHUP);
+        if (readable && (f->mask & EV_READABLE))
+            f->rfn(ev, fd, f->data, EV_READABLE);
+        if (writable && (f->mask & EV_WRITABLE))
+            f->wfn(ev, fd, f->data, EV_WRITABLE);
+    }
+    if (ev->timer_fn && clock_mono_us() >= ev->timer_next_us) {
+        ev->timer_next_us = clock_mono_us() + (int64_t)ev->timer_interval_ms * 1000;
+        ev->timer_fn(ev, ev->hook_data);
+    }
+}
+
+void ev_run(struct ev *ev)
+{
+    ev->stop = false;
+    while (!ev->stop)
+        run_turn(ev);
+}
