@@ -58,6 +58,8 @@ void cmd_reset(struct client *c)
         server.monitors_count--;
     c->flags &= ~(CLIENT_MONITOR | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT |
                   CLIENT_NO_TOUCH);
+    mem_free(c->name);
+    c->name = NULL;
     c->resp = 2;
     c->db = &server.dbs[0];
     c->db_index = 0;
@@ -182,7 +184,7 @@ void cmd_hello(struct client *c)
         return;
     if (!c->authenticated) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                       "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                       "otherwise the HELLO AUTH <user> <pass> option can be used to "
                        "authenticate the client and select the RESP protocol version at the "
                        "same time");
         return;

@@ -298,29 +298,41 @@ void cmd_config_set(struct client *c)
     struct config trial;
     char err[256];
     if ((c->argc - 2) % 2 != 0) {
-        reply_err_arity(c);
+        reply_err_syntax(c);
         return;
     }
-    /* Validate every pair on a copy first so a bad pair changes nothing. */
-    config_create(&trial);
     for (int i = 2; i < c->argc; i += 2) {
-        char *name = mem_strndup(c->argv[i].p, c->argv[i].len);
-        char *value = mem_strndup(c->argv[i + 1].p, c->argv[i + 1].len);
-        int rc = config_set(&trial, name, 1, &value, false, err, sizeof(err));
-        if (rc == 0)
-            rc = config_set(&server.cfg, name, 1, &value, false, err, sizeof(err));
-        if (rc == -2)
-            reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
-                         name);
-        else if (rc != 0)
-            reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
-                         name, err);
-        mem_free(name);
-        mem_free(value);
-        if (rc != 0) {
-            config_destroy(&trial);
-            apply_config();
-            return;
+        for (int j = 2; j < i; j += 2) {
+            if (c->argv[i].len == c->argv[j].len &&
+                strncasecmp(c->argv[i].p, c->argv[j].p, c->argv[i].len) == 0) {
+                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%.*s') - "
+                                "duplicate parameter", (int)c->argv[i].len, c->argv[i].p);
+                return;
+            }
+        }
+    }
+    /* Validate every pair on a scratch config first, so a bad pair changes
+     * nothing (CONFIG SET of several options is atomic). */
+    config_create(&trial);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 2; i < c->argc; i += 2) {
+            char *name = mem_strndup(c->argv[i].p, c->argv[i].len);
+            char *value = mem_strndup(c->argv[i + 1].p, c->argv[i + 1].len);
+            int rc = config_set(pass ? &server.cfg : &trial, name, 1, &value, false, err,
+                                sizeof(err));
+            if (rc == -2)
+                reply_errorf(c,
+                             "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
+                             name);
+            else if (rc != 0)
+                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                             name, err);
+            mem_free(name);
+            mem_free(value);
+            if (rc != 0) {
+                config_destroy(&trial);
+                return;
+            }
         }
     }
     config_destroy(&trial);
@@ -472,8 +484,8 @@ static void command_getkeys(struct client *c)
 {
     const struct cmd_def *d;
     int *idx, n;
-    if (c->argc < 3) {
-        reply_err_arity(c);
+    if (c->argc < 4) {
+        reply_error(c, "ERR wrong number of arguments for 'command|getkeys' command");
         return;
     }
     d = cmd_lookup(c->argv[2].p, c->argv[2].len);
@@ -501,22 +513,22 @@ static void command_getkeys(struct client *c)
 static void command_describe(struct client *c, bool docs)
 {
     struct buf *b = reply_buf(c);
-    int named = c->argc - 2;
+    int named = c->argc - 2, total = named ? named : cmd_count(), known = 0;
     if (!b)
         return;
-    if (docs)
-        resp_w_map(b, c->resp, named ? named : cmd_count());
+    for (int i = 0; i < named; i++)
+        known += cmd_lookup(c->argv[2 + i].p, c->argv[2 + i].len) ? 1 : 0;
+    if (docs) /* Redis leaves unknown names out of DOCS. */
+        resp_w_map(b, c->resp, named ? known : cmd_count());
     else
-        resp_w_array(b, named ? named : cmd_count());
-    for (int i = 0; i < (named ? named : cmd_count()); i++) {
+        resp_w_array(b, total);
+    for (int i = 0; i < total; i++) {
         const struct cmd_def *d = named ? cmd_lookup(c->argv[2 + i].p, c->argv[2 + i].len)
                                         : cmd_at(i);
         if (!d && docs) {
-            /* Redis omits unknown names from DOCS; keep the count right. */
-            resp_w_bulk(b, c->argv[2 + i].p, c->argv[2 + i].len);
-            resp_w_null(b, c->resp);
+            continue;
         } else if (!d) {
-            resp_w_null_array(b, c->resp);
+            resp_w_null(b, c->resp);
         } else if (docs) {
             write_command_docs(b, c->resp, d);
         } else {

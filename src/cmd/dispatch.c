@@ -239,6 +239,10 @@ const struct cmd_def *cmd_dispatch(struct client *c)
         reply_error(c, "NOAUTH Authentication required.");
         return NULL;
     }
+    if ((c->flags & CLIENT_MONITOR) && (d->flags & (CMD_WRITE | CMD_READONLY))) {
+        reply_error(c, "ERR Replica can't interact with the keyspace");
+        return NULL;
+    }
     c->last_cmd = d;
     start_us = clock_wall_us();
     db_set_now(start_us / 1000);

@@ -146,7 +146,7 @@ static int64_t parse_count(struct resp_parser *p, const char *buf, size_t len)
     if (!util_str_to_ll(buf + 1, (size_t)cr - 1, &n) || n > ARGC_MAX)
         return fail(p, "invalid multibulk length");
     if (p->unauthenticated && n > UNAUTH_ARGC_MAX)
-        return fail(p, "invalid multibulk length");
+        return fail(p, "unauthenticated multibulk length");
     p->pos = (size_t)cr + 2;
     p->multibulk_count = n;
     p->state = RESP_STATE_BULK_HDR;
@@ -177,7 +177,7 @@ static int64_t parse_bulk_header(struct resp_parser *p, const char *buf, size_t 
         (unsigned long long)n > p->bulk_bytes_max)
         return fail(p, "invalid bulk length");
     if (p->unauthenticated && n > UNAUTH_BULK_BYTES_MAX)
-        return fail(p, "invalid bulk length");
+        return fail(p, "unauthenticated bulk length");
     p->pos = (size_t)cr + 2;
     p->bulk_len = n;
     p->state = RESP_STATE_BULK_BODY;

@@ -306,7 +306,8 @@ int config_load_args(struct config *cfg, int argc, char **argv, char *err, size_
             i++;
         rc = config_set(cfg, name, i - first, argv + first, true, reason, sizeof(reason));
         if (rc != 0) {
-            snprintf(err, err_cap, "command line: --%s: %s", name, reason);
+            snprintf(err, err_cap, "command line: '--%s%s%s': %s", name, i > first ? " " : "",
+                     i > first ? argv[first] : "", reason);
             return -1;
         }
     }
@@ -361,6 +362,18 @@ static void append_option(struct buf *b, const struct config *cfg, const struct 
 {
     char value[1024];
     format_value(cfg, o, value, sizeof(value));
+    if (o->type == OPT_MEMORY) {
+        /* As Redis writes sizes: the largest unit that divides exactly. */
+        static const char *const units[] = {"gb", "mb", "kb"};
+        long long v = *(const long long *)cfield(cfg, o);
+        for (int u = 0; u < 3 && v > 0; u++) {
+            long long unit = 1ll << (10 * (3 - u));
+            if (v % unit == 0) {
+                snprintf(value, sizeof(value), "%lld%s", v / unit, units[u]);
+                break;
+            }
+        }
+    }
     buf_appendf(b, "%s ", o->name);
     if (o->type == OPT_STRING && strcmp(o->name, "bind") == 0 && *value)
         buf_append_str(b, value);

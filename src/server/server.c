@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -636,6 +637,18 @@ void server_feed_monitors(struct client *c)
 {
     struct buf line;
     int64_t us = clock_wall_us();
+    int redact_from = 0, redact_to = 0;
+    /* Passwords never reach a monitor: AUTH's arguments, HELLO's AUTH pair. */
+    if (c->cmd && !strcmp(c->cmd->name, "auth")) {
+        redact_from = 1;
+        redact_to = c->argc;
+    }
+    for (int i = 2; c->cmd && !strcmp(c->cmd->name, "hello") && i + 2 < c->argc; i++) {
+        if (c->argv[i].len == 4 && !strncasecmp(c->argv[i].p, "auth", 4)) {
+            redact_from = i + 1;
+            redact_to = i + 3;
+        }
+    }
     buf_create(&line);
     buf_appendf(&line, "+%lld.%06lld [%d %s%s]", (long long)(us / 1000000),
                 (long long)(us % 1000000), c->db_index,
@@ -643,11 +656,14 @@ void server_feed_monitors(struct client *c)
                 (c->flags & CLIENT_UNIX_SOCKET) ? server.cfg.unixsocket : c->addr);
     for (int i = 0; i < c->argc; i++) {
         buf_append(&line, " ", 1);
-        append_repr(&line, c->argv[i].p, c->argv[i].len);
+        if (redact_from > 0 && i >= redact_from && i < redact_to)
+            buf_append_str(&line, "\"(redacted)\"");
+        else
+            append_repr(&line, c->argv[i].p, c->argv[i].len);
     }
     buf_append(&line, "\r\n", 2);
     for (struct client *m = server.clients; m; m = m->next) {
-        if ((m->flags & CLIENT_MONITOR) && m != c && !(m->flags & CLIENT_CLOSE_ASAP)) {
+        if ((m->flags & CLIENT_MONITOR) && !(m->flags & CLIENT_CLOSE_ASAP)) {
             buf_append(&m->obuf, line.data, line.len);
             server_queue_write(m);
         }

@@ -14,9 +14,10 @@ import time
 
 import pytest
 
+import conftest
 from conftest import read_reply
 
-needs_list = pytest.mark.needs_list
+needs_list = pytest.mark.skipif(not conftest.AGAINST_REDIS, reason="lists arrive with issue 5")
 
 INT64_MAX = 9223372036854775807
 # 2100-01-01T00:00:00Z: a fixed, far-future absolute time
