@@ -369,6 +369,8 @@ static void on_accept(struct ev *ev, int fd, void *data, unsigned mask)
     for (int i = 0; i < 1000; i++) {
         char addr[64];
         int cfd = sock_accept(fd, addr, sizeof(addr));
+        if (cfd >= 0 && unix_socket)
+            snprintf(addr, sizeof(addr), "%s:0", server.cfg.unixsocket);
         if (cfd < 0) {
             if (cfd != -EAGAIN && cfd != -EINTR)
                 log_warning("Accepting client connection: %s", strerror(-cfd));

@@ -345,24 +345,25 @@ def test_resp3_replies_and_back_to_resp2(flushed):
         s.sendall(b"HELLO 3\r\n")
         assert r.next().startswith(b"%7\r\n")
         s.sendall(cmd("GET", "missing") + cmd("SET", "a", "1") + cmd("EXISTS", "a") +
-                  cmd("MGET", "a", "missing") + cmd("CONFIG", "GET", "maxmemory-policy") +
+                  cmd("MGET", "a", "missing") + cmd("CONFIG", "GET", "databases") +
                   cmd("PING") + cmd("ECHO", "x") + cmd("INCR", "a") + cmd("DEL", "a"))
         assert r.next() == b"_\r\n"
         assert r.next() == b"+OK\r\n"
         assert r.next() == b":1\r\n"
         assert r.next() == b"*2\r\n$1\r\n1\r\n_\r\n"
-        assert r.next() == b"%1\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+        assert r.next() == b"%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
         assert r.next() == b"+PONG\r\n"
         assert r.next() == b"$1\r\nx\r\n"
         assert r.next() == b":2\r\n"
         assert r.next() == b":1\r\n"
         s.sendall(b"HELLO 2\r\n")
         assert r.next().startswith(b"*14\r\n")
-        s.sendall(cmd("GET", "missing") + cmd("CONFIG", "GET", "maxmemory-policy"))
+        s.sendall(cmd("GET", "missing") + cmd("CONFIG", "GET", "databases"))
         assert r.next() == b"$-1\r\n"
-        assert r.next() == b"*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+        assert r.next() == b"*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
 
 
+@pytest.mark.skipif(not conftest.AGAINST_REDIS, reason="hashes, sets, zsets arrive with issue 5")
 def test_resp3_collection_types(flushed):
     """Empty hash -> map, empty set -> set, zset score -> double (needs
     hashes, sets and sorted sets)."""
