@@ -352,7 +352,7 @@ void cmd_randomkey(struct client *c)
 /* ---------------------------------------------------------- RENAME, MOVE */
 
 /*
- * Move entry e (key argv[key_arg] in src) to key argv[new_arg] in dst,
+ * Move entry e of src to key argv[new_arg] in dst,
  * keeping value and TTL. The destination key must be absent.
  */
 static void move_entry(struct client *c, struct db *src, struct db_entry *e, struct db *dst,

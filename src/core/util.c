@@ -174,6 +174,7 @@ int util_ll_to_str(char *buf, size_t cap, long long v)
     len = n;
     if (len + 1 > cap)
         return -1;
+    ASSERT(len < sizeof(tmp));
     for (size_t i = 0; i < len; i++)
         buf[i] = tmp[len - 1 - i];
     buf[len] = '\0';
@@ -212,6 +213,7 @@ int util_ld_to_str(char *buf, size_t cap, long double v, bool human)
         if (buf[len - 1] == '.')
             len--;
     }
+    ASSERT(len >= 1); /* the digit before the '.' is never stripped */
     /* A negative value that rounds to zero at 17 decimals prints as "0". */
     if (len == 2 && buf[0] == '-' && buf[1] == '0') {
         buf[0] = '0';
@@ -328,6 +330,7 @@ bool util_glob_match(const char *pat, size_t plen, const char *s, size_t slen, b
             star_si = si;
             continue;
         }
+        DEBUG_ASSERT(pi <= plen);
         size_t next = pi;
         if (pi < plen && glob_elem(pat, plen, &next, (unsigned char)s[si], nocase)) {
             pi = next;
@@ -536,6 +539,7 @@ int util_split_args(const char *line, size_t len, char ***argv_out, size_t **len
             argv = mem_realloc(argv, (size_t)cap * sizeof(*argv));
             lens = mem_realloc(lens, (size_t)cap * sizeof(*lens));
         }
+        ASSERT(sc.tok_len <= len); /* the scratch buffer was sized for the line */
         argv[argc] = mem_strndup(sc.tok, sc.tok_len);
         lens[argc] = sc.tok_len;
         argc++;

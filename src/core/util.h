@@ -70,7 +70,8 @@ int util_ll_to_str(char *buf, size_t cap, long long v);
  * -1e-20 -> "0"). human=false is LD_STR_AUTO: "%.17Lg". Infinities are written
  * "inf" and "-inf" in both modes; NaN is written as the C library does ("nan").
  * Writes a NUL after the text. Returns the length without the NUL, or -1 if the
- * text and the NUL do not fit in cap bytes (UTIL_LD_STR_BYTES always fits).
+ * unstripped snprintf text and its NUL do not fit in cap bytes, as in Redis (so
+ * 123.0 needs 22 bytes although "123" is the result). UTIL_LD_STR_BYTES always fits.
  */
 int util_ld_to_str(char *buf, size_t cap, long double v, bool human);
 

@@ -118,7 +118,8 @@ static int64_t parse_inline(struct resp_parser *p, const char *buf, size_t len)
     }
     total = 0;
     for (int i = 0; i < argc; i++) {
-        memcpy(p->inline_buf + total, argv[i], lens[i]);
+        if (lens[i] > 0) /* inline_buf is NULL until a non-empty argument */
+            memcpy(p->inline_buf + total, argv[i], lens[i]);
         push_arg(p, total, lens[i]);
         total += lens[i];
     }

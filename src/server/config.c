@@ -187,7 +187,11 @@ int config_set(struct config *cfg, const char *name, int argc, char **argv, bool
     return -1;
 }
 
-static void format_value(const struct config *cfg, const struct opt *o, char *out, size_t cap)
+/* The value of o as CONFIG GET shows it. Numbers are formatted into out
+ * (at least 64 bytes); strings are returned as stored, whatever their
+ * length. The result is valid while cfg and out are. */
+static const char *format_value(const struct config *cfg, const struct opt *o, char *out,
+                                size_t cap)
 {
     switch (o->type) {
     case OPT_INT:
@@ -203,9 +207,9 @@ static void format_value(const struct config *cfg, const struct opt *o, char *ou
         snprintf(out, cap, "%s", log_level_name((enum log_level) * (const int *)cfield(cfg, o)));
         break;
     case OPT_STRING:
-        snprintf(out, cap, "%s", *(char *const *)cfield(cfg, o));
-        break;
+        return *(char *const *)cfield(cfg, o);
     }
+    return out;
 }
 
 /* Parse one line (already without newline). Returns 0, -1 with err. */
@@ -322,15 +326,14 @@ int config_count(void)
 void config_get(const struct config *cfg, const char *pattern, size_t pattern_len, bool *seen,
                 config_visit_fn *fn, void *ctx)
 {
-    char value[1024];
+    char tmp[64];
     for (int i = 0; i < OPTS_COUNT; i++) {
         if (seen[i])
             continue;
         if (!util_glob_match(pattern, pattern_len, opts[i].name, strlen(opts[i].name), true))
             continue;
         seen[i] = true;
-        format_value(cfg, &opts[i], value, sizeof(value));
-        fn(opts[i].name, value, ctx);
+        fn(opts[i].name, format_value(cfg, &opts[i], tmp, sizeof(tmp)), ctx);
     }
 }
 
@@ -360,8 +363,8 @@ static void append_quoted(struct buf *b, const char *v)
 
 static void append_option(struct buf *b, const struct config *cfg, const struct opt *o)
 {
-    char value[1024];
-    format_value(cfg, o, value, sizeof(value));
+    char tmp[64];
+    const char *value = format_value(cfg, o, tmp, sizeof(tmp));
     if (o->type == OPT_MEMORY) {
         /* As Redis writes sizes: the largest unit that divides exactly. */
         static const char *const units[] = {"gb", "mb", "kb"};
@@ -369,7 +372,7 @@ static void append_option(struct buf *b, const struct config *cfg, const struct 
         for (int u = 0; u < 3 && v > 0; u++) {
             long long unit = 1ll << (10 * (3 - u));
             if (v % unit == 0) {
-                snprintf(value, sizeof(value), "%lld%s", v / unit, units[u]);
+                snprintf(tmp, sizeof(tmp), "%lld%s", v / unit, units[u]);
                 break;
             }
         }
@@ -442,12 +445,11 @@ int config_rewrite(const struct config *cfg, const char *path)
         fclose(f);
     config_create(&defaults);
     for (int i = 0; i < OPTS_COUNT; i++) {
-        char a[1024], d[1024];
+        char a[64], d[64];
         if (written[i])
             continue;
-        format_value(cfg, &opts[i], a, sizeof(a));
-        format_value(&defaults, &opts[i], d, sizeof(d));
-        if (strcmp(a, d) != 0)
+        if (strcmp(format_value(cfg, &opts[i], a, sizeof(a)),
+                   format_value(&defaults, &opts[i], d, sizeof(d))) != 0)
             append_option(&out, cfg, &opts[i]);
     }
     config_destroy(&defaults);

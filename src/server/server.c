@@ -498,22 +498,38 @@ static int make_dirs(const char *path)
     return 0;
 }
 
+static int open_tcp_listeners(void)
+{
+    char addrs[1024];
+    char *save = NULL, *tok;
+    snprintf(addrs, sizeof(addrs), "%s", server.cfg.bind);
+    for (tok = strtok_r(addrs, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        int fd;
+        if (server.tcp_fds_count == CONFIG_BIND_MAX) {
+            log_warning("Too many bind addresses (at most %d)", CONFIG_BIND_MAX);
+            return -EINVAL;
+        }
+        fd = sock_listen_tcp(tok, server.cfg.port, 511);
+        if (fd < 0) {
+            log_warning("Could not create server TCP listening socket %s:%d: %s", tok,
+                        server.cfg.port, strerror(-fd));
+            return fd;
+        }
+        server.tcp_fds[server.tcp_fds_count++] = fd;
+        ev_add(&server.ev, fd, EV_READABLE, on_accept, NULL);
+    }
+    return 0;
+}
+
 static int open_listeners(void)
 {
-    server.tcp_fd = server.unix_fd = -1;
+    int rc;
+    server.unix_fd = -1;
+    server.tcp_fds_count = 0;
     if (server.cfg.port > 0) {
-        char addrs[256];
-        char *save = NULL, *tok;
-        snprintf(addrs, sizeof(addrs), "%s", server.cfg.bind);
-        /* Only the first bind address is used for now (note on issue 2). */
-        tok = strtok_r(addrs, " ", &save);
-        server.tcp_fd = sock_listen_tcp(tok ? tok : "127.0.0.1", server.cfg.port, 511);
-        if (server.tcp_fd < 0) {
-            log_warning("Could not create server TCP listening socket %s:%d: %s",
-                        tok ? tok : "127.0.0.1", server.cfg.port, strerror(-server.tcp_fd));
-            return server.tcp_fd;
-        }
-        ev_add(&server.ev, server.tcp_fd, EV_READABLE, on_accept, NULL);
+        rc = open_tcp_listeners();
+        if (rc != 0)
+            return rc;
     }
     if (server.cfg.unixsocket[0]) {
         server.unix_fd = sock_listen_unix(server.cfg.unixsocket,
@@ -525,7 +541,7 @@ static int open_listeners(void)
         }
         ev_add(&server.ev, server.unix_fd, EV_READABLE, on_accept, &server);
     }
-    if (server.tcp_fd < 0 && server.unix_fd < 0) {
+    if (server.tcp_fds_count == 0 && server.unix_fd < 0) {
         log_warning("Configured to not listen anywhere, exiting.");
         return -EINVAL;
     }
@@ -584,8 +600,8 @@ void server_free(void)
         unlink_client(c);
         client_delete(c);
     }
-    if (server.tcp_fd >= 0)
-        close(server.tcp_fd);
+    for (int i = 0; i < server.tcp_fds_count; i++)
+        close(server.tcp_fds[i]);
     if (server.unix_fd >= 0) {
         close(server.unix_fd);
         unlink(server.cfg.unixsocket);

@@ -40,7 +40,8 @@ struct server {
     uint32_t monitors_count;        /* clients in MONITOR mode */
     struct client *pending_writes;  /* clients with replies to write */
     struct client *closing;         /* clients to free before the loop sleeps */
-    int tcp_fd;                     /* TCP listener or -1 */
+    int tcp_fds[CONFIG_BIND_MAX];   /* TCP listeners, one per bind address */
+    int tcp_fds_count;              /* used entries of tcp_fds */
     int unix_fd;                    /* Unix socket listener or -1 */
     uint64_t next_client_id;        /* CLIENT ID of the next client */
     int64_t start_ms;               /* wall time at start */

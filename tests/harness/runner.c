@@ -26,7 +26,8 @@
  *   (1) The list at `registered` is sorted by (file, line).
  *   (2) The run prints exactly one TAP line per selected test, and the last line
  *       of stdout is "N passed, N failed" (plus ", N skipped" if any were skipped).
- *   (3) The exit code is 0 iff no test failed.
+ *   (3) The exit code is 0 iff no test failed (2 for bad arguments or a test
+ *       name defined twice, before anything runs).
  *
  * Threads
  *   Single-threaded. T_* macros must run on the thread that runs the test (a
@@ -168,8 +169,7 @@ void test__eq_mem(const char *file, int line, const char *ea, const char *eb, co
         return;
     while (diff < common && pa[diff] == pb[diff])
         diff++;
-    fprintf(stderr, "# %s:%d: T_EQ_MEM(%s, %s): differ at offset %zu\n", file, line, ea, eb,
-            diff);
+    fprintf(stderr, "# %s:%d: T_EQ_MEM(%s, %s): differ at offset %zu\n", file, line, ea, eb, diff);
     dump_bytes(ea, pa, alen);
     dump_bytes(eb, pb, blen);
     end_test(JUMP_FAIL);
@@ -406,6 +406,23 @@ static int parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
+/* Returns 0, or -1 after naming a test defined twice (static names do not clash at link). */
+static int check_unique_names(void)
+{
+    int rc = 0;
+
+    for (const struct test_case *a = registered; a; a = a->next) {
+        for (const struct test_case *b = a->next; b; b = b->next) {
+            if (strcmp(a->name, b->name) != 0)
+                continue;
+            fprintf(stderr, "# duplicate test name %s: %s:%d and %s:%d\n", a->name, a->file,
+                    a->line, b->file, b->line);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 static bool selected(const struct test_case *t, const struct options *o)
 {
     return o->filter == NULL || strstr(t->name, o->filter) != NULL;
@@ -416,7 +433,7 @@ int main(int argc, char **argv)
     struct options o;
     size_t total = 0, n = 0, passed = 0, failed = 0, skipped = 0;
 
-    if (parse_options(argc, argv, &o) != 0)
+    if (parse_options(argc, argv, &o) != 0 || check_unique_names() != 0)
         return 2;
     for (const struct test_case *t = registered; t; t = t->next)
         total += selected(t, &o);

@@ -445,11 +445,15 @@ TEST(resp_parse_unauthenticated_limits)
     char *expected = malloc(UNAUTH_BULK_BYTES_MAX + 64);
     size_t n, e;
 
-    CHECK_LIM("*11\r\n", &unauth, "!Protocol error: invalid multibulk length");
+    /* Redis 7.0's texts for the pre-AUTH limits (networking.c). */
+    CHECK_LIM("*11\r\n", &unauth, "!Protocol error: unauthenticated multibulk length");
     CHECK_LIM("*10\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\nf\r\n"
               "$1\r\ng\r\n$1\r\nh\r\n$1\r\ni\r\n$1\r\nj\r\n",
               &unauth, "M(1:a,1:b,1:c,1:d,1:e,1:f,1:g,1:h,1:i,1:j)");
-    CHECK_LIM("*1\r\n$16385\r\n", &unauth, "!Protocol error: invalid bulk length");
+    CHECK_LIM("*1\r\n$16385\r\n", &unauth, "!Protocol error: unauthenticated bulk length");
+    /* The general checks come first: a bad length is "invalid" even before AUTH. */
+    CHECK_LIM("*x\r\n", &unauth, "!Protocol error: invalid multibulk length");
+    CHECK_LIM("*1\r\n$-1\r\n", &unauth, "!Protocol error: invalid bulk length");
     CHECK_LIM("*1\r\n$16384\r\n", &unauth, "+12");
     /* The same requests are fine once authenticated. */
     CHECK("*11\r\n", "+5");
@@ -570,4 +574,5 @@ TEST(resp_parse_inline_all_empty_args)
 {
     /* Only empty arguments: no inline bytes to copy on a fresh parser. */
     CHECK("\"\" ''\r\n", "I(0:,0:)");
+    CHECK("''\r\n", "I(0:)");
 }

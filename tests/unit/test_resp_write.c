@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Compares the bytes of b with the string literal `lit` (embedded NULs allowed). */
@@ -116,9 +117,8 @@ TEST(resp_write_bulk_large)
         big[i] = (char)(i * 31);
     buf_create(&b);
     resp_w_bulk(&b, big, n);
-    T_EQ_U64(b.len, 8 + n + 2);
-    T_EQ_MEM(b.data, 8, "$100000\r", 8);
-    T_EQ_MEM(b.data + 8, 1, "\n", 1);
+    T_EQ_U64(b.len, 9 + n + 2);
+    T_EQ_MEM(b.data, 9, "$100000\r\n", 9);
     T_EQ_MEM(b.data + 9, n, big, n);
     T_EQ_MEM(b.data + 9 + n, 2, "\r\n", 2);
     buf_destroy(&b);
