@@ -99,7 +99,13 @@ test-integration: asan
 test: deps
 	@$(MAKE) --no-print-directory release
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory test-integration
+
+# Fuzz targets (tests/fuzz): `fuzz-replay` replays the corpora with gcc +
+# ASan in every test run; `fuzz` runs libFuzzer (clang) for a bounded time.
+-include tests/fuzz/fuzz.mk
+fuzz-replay::
 
 bench: release
 	bash bench/compare.sh
