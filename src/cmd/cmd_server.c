@@ -20,9 +20,11 @@
 #include "core/util.h"
 #include "db/effect.h"
 #include "proto/resp_write.h"
+#include "server/durable.h"
 #include "server/reply.h"
 #include "server/server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -125,13 +127,7 @@ static void info_memory(struct buf *b)
 
 static void info_persistence(struct buf *b)
 {
-    /* Nothing is written to disk yet (the WAL is issue 3): these are the
-     * true values for a memory-only server. */
-    buf_appendf(b,
-                "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
-                "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:0\r\n"
-                "rdb_last_save_time:%lld\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
-                (unsigned long long)server.dirty, (long long)server.last_save_s);
+    durable_info(b);
 }
 
 static void info_stats(struct buf *b)
@@ -651,6 +647,30 @@ void cmd_monitor(struct client *c)
     reply_ok(c);
 }
 
+/* DEBUG ERRINJ point off|N [EIO|ENOSPC] (debug builds only). */
+static void debug_errinj(struct client *c)
+{
+    char point[32];
+    long long n = 0;
+    int err = EIO;
+    size_t len = c->argv[2].len < sizeof(point) - 1 ? c->argv[2].len : sizeof(point) - 1;
+    memcpy(point, c->argv[2].p, len);
+    point[len] = '\0';
+    if (!client_arg_is(c, 3, "off") && (!util_str_to_ll(c->argv[3].p, c->argv[3].len, &n) ||
+                                         n < 1 || n > 1000000000)) {
+        reply_err_not_int(c);
+        return;
+    }
+    if (c->argc > 4 && client_arg_is(c, 4, "ENOSPC"))
+        err = ENOSPC;
+    if (!durable_errinj(point, (int)n, err)) {
+        reply_error(c, "ERR error injection is not available (debug builds only) or unknown "
+                       "point");
+        return;
+    }
+    reply_ok(c);
+}
+
 void cmd_debug(struct client *c)
 {
     if (client_arg_is(c, 1, "SLEEP") && c->argc == 3) {
@@ -661,9 +681,13 @@ void cmd_debug(struct client *c)
         }
         usleep((useconds_t)(secs * 1000000));
         reply_ok(c);
+    } else if (client_arg_is(c, 1, "ERRINJ") && c->argc >= 4) {
+        debug_errinj(c);
     } else if (client_arg_is(c, 1, "HELP")) {
         static const char *const lines[] = {
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "ERRINJ <wal-write|wal-fsync> <off|N> [EIO|ENOSPC]",
+            "    Debug builds: fail the Nth next WAL write or fsync.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "HELP",

@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/effect.h"
+#include "server/durable.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -231,6 +232,7 @@ const struct cmd_def *cmd_dispatch(struct client *c)
 {
     const struct cmd_def *d;
     int64_t start_us;
+    size_t reply_start;
     ASSERT(c->argc > 0);
     d = resolve(c);
     if (!d)
@@ -244,11 +246,15 @@ const struct cmd_def *cmd_dispatch(struct client *c)
         return NULL;
     }
     c->last_cmd = d;
+    if (durable_write_refused(c))
+        return NULL;
+    reply_start = c->obuf.len;
     start_us = clock_wall_us();
     db_set_now(start_us / 1000);
     effect_begin();
     d->fn(c);
     server.dirty += (uint64_t)effect_commit();
+    durable_after_command(c, reply_start); /* D1, D2: may hold the reply */
     ((struct cmd_def *)d)->calls++;
     ((struct cmd_def *)d)->usec += (uint64_t)(clock_wall_us() - start_us);
     if (server.monitors_count && !(d->flags & CMD_ADMIN))

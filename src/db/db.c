@@ -375,6 +375,25 @@ size_t db_expire_cycle(struct db *db, int64_t deadline_us)
     return deleted;
 }
 
+size_t db_expire_all(struct db *db)
+{
+    size_t deleted = 0;
+    uint64_t cursor = 0;
+    /* Scan in steps; deleting between steps keeps the cursor guarantee. */
+    do {
+        struct expire_batch b = {.expired_count = 0};
+        uint64_t next = ht_scan(&db->expires, cursor, expire_visit, &b);
+        /* A bucket with more expired keys than the batch holds is
+         * visited again. */
+        if (b.expired_count < 64)
+            cursor = next;
+        for (int i = 0; i < b.expired_count; i++)
+            expire_now(db, b.expired[i], db_hash(b.expired[i]->key, b.expired[i]->key_len));
+        deleted += (size_t)b.expired_count;
+    } while (cursor != 0);
+    return deleted;
+}
+
 void db_rehash(struct db *db, int ms)
 {
     ht_maybe_shrink(&db->keys);

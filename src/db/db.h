@@ -125,5 +125,8 @@ void db_foreach(struct db *db, db_visit_fn *fn, void *ctx);
  * keys. Returns the number of keys deleted.
  */
 size_t db_expire_cycle(struct db *db, int64_t deadline_us);
+/* Delete every key whose TTL has passed (after loading). Returns the
+ * number deleted. */
+size_t db_expire_all(struct db *db);
 /* Incremental rehash and shrink of the tables, bounded to about ms. */
 void db_rehash(struct db *db, int ms);

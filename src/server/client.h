@@ -35,6 +35,14 @@
 
 struct cmd_def;
 
+/* Replies from obuf offset `start` on may not leave before lsn is durable
+ * (DESIGN.md D1, D2). Holds are kept in a small ring, oldest first. */
+struct client_hold {
+    size_t start; /* offset in obuf of the first held byte */
+    uint64_t lsn; /* WAL record that must be durable first */
+};
+#define CLIENT_HOLDS_MAX 64
+
 struct client_arg {
     const char *p; /* borrowed: into the query buffer or parser; valid during the command */
     size_t len;    /* bytes */
@@ -76,6 +84,12 @@ struct client {
     struct client *prev, *next;            /* server.clients, all clients */
     struct client *pw_next;                /* server.pending_writes, a stack */
     struct client *close_next;             /* server.closing, a stack */
+    /* Durability (server/durable.c). */
+    struct client_hold *holds;             /* owned ring of CLIENT_HOLDS_MAX, or NULL */
+    int holds_head;                        /* index of the oldest hold */
+    int holds_count;                       /* holds in the ring */
+    struct client *held_prev, *held_next;  /* list of clients with holds */
+    bool on_held_list;                     /* linked in that list */
 };
 
 /* Create a client for an accepted socket. Caller (the server) owns it. */

@@ -32,7 +32,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum opt_type { OPT_INT, OPT_MEMORY, OPT_STRING, OPT_LOGLEVEL, OPT_OCTAL };
+enum opt_type { OPT_INT, OPT_MEMORY, OPT_STRING, OPT_LOGLEVEL, OPT_OCTAL, OPT_BOOL, OPT_FSYNC };
 
 struct opt {
     const char *name;  /* lowercase option name */
@@ -62,7 +62,11 @@ static const struct opt opts[] = {
     {"client-query-buffer-limit", OPT_MEMORY, OFF(client_query_buffer_limit), 1024 * 1024,
      LLONG_MAX, false},
     {"hz", OPT_INT, OFF(hz), 0, INT_MAX, false},
+    {"appendonly", OPT_BOOL, OFF(appendonly), 0, 1, true},
+    {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, true},
 };
+
+static const char *const fsync_names[] = {"always", "everysec", "no"};
 #define OPTS_COUNT ((int)(sizeof(opts) / sizeof(opts[0])))
 
 static void *field(struct config *cfg, const struct opt *o)
@@ -91,6 +95,8 @@ void config_create(struct config *cfg)
     cfg->proto_max_bulk_len = (long long)BULK_BYTES_DEFAULT;
     cfg->client_query_buffer_limit = (long long)QUERY_BYTES_DEFAULT;
     cfg->hz = HZ_DEFAULT;
+    cfg->appendonly = 1;
+    cfg->appendfsync = 0;
 }
 
 void config_destroy(struct config *cfg)
@@ -163,6 +169,20 @@ int config_set(struct config *cfg, const char *name, int argc, char **argv, bool
         else
             *(int *)field(cfg, o) = (int)n;
         return 0;
+    case OPT_BOOL:
+        if (strcasecmp(argv[0], "yes") != 0 && strcasecmp(argv[0], "no") != 0)
+            return set_err(err, err_cap, "argument must be 'yes' or 'no'");
+        *(int *)field(cfg, o) = strcasecmp(argv[0], "yes") == 0;
+        return 0;
+    case OPT_FSYNC:
+        for (int i = 0; i < 3; i++) {
+            if (strcasecmp(argv[0], fsync_names[i]) == 0) {
+                *(int *)field(cfg, o) = i;
+                return 0;
+            }
+        }
+        return set_err(err, err_cap,
+                       "argument(s) must be one of the following: always, everysec, no");
     case OPT_LOGLEVEL:
         if (!log_parse_level(argv[0], &level))
             return set_err(err, err_cap, "argument(s) must be one of the following: debug, "
@@ -205,6 +225,12 @@ static const char *format_value(const struct config *cfg, const struct opt *o, c
         break;
     case OPT_LOGLEVEL:
         snprintf(out, cap, "%s", log_level_name((enum log_level) * (const int *)cfield(cfg, o)));
+        break;
+    case OPT_BOOL:
+        snprintf(out, cap, "%s", *(const int *)cfield(cfg, o) ? "yes" : "no");
+        break;
+    case OPT_FSYNC:
+        snprintf(out, cap, "%s", fsync_names[*(const int *)cfield(cfg, o)]);
         break;
     case OPT_STRING:
         return *(char *const *)cfield(cfg, o);

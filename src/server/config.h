@@ -30,6 +30,8 @@ struct config {
     long long proto_max_bulk_len;    /* largest bulk string accepted, bytes */
     long long client_query_buffer_limit; /* largest query buffer, bytes */
     int hz;                          /* cron frequency */
+    int appendonly;                  /* 1: write the WAL; 0: memory only */
+    int appendfsync;                 /* enum wal_fsync: always, everysec, no */
 };
 
 /* Fill cfg with the defaults. Strings are heap copies. */

@@ -38,6 +38,7 @@
 #include "core/util.h"
 #include "db/effect.h"
 #include "net/sock.h"
+#include "server/durable.h"
 #include "server/reply.h"
 
 #include <errno.h>
@@ -111,6 +112,7 @@ static void unlink_client(struct client *c)
         c->next->prev = c->prev;
     if (c->flags & CLIENT_MONITOR)
         server.monitors_count--;
+    durable_forget_client(c);
     server.clients_count--;
     ev_del(&server.ev, c->fd, EV_READABLE | EV_WRITABLE);
 }
@@ -130,8 +132,10 @@ static void free_closing_clients(void)
 /* Write what c has pending. Returns false if c was closed. */
 static bool write_client(struct client *c)
 {
-    while (c->opos < c->obuf.len) {
-        ssize_t n = write(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos);
+    /* Bytes past `end` wait for the WAL (D1, D2): see durable.c. */
+    size_t end = durable_writable_end(c);
+    while (c->opos < end) {
+        ssize_t n = write(c->fd, c->obuf.data + c->opos, end - c->opos);
         if (n > 0) {
             c->opos += (size_t)n;
             c->net_out_bytes += (uint64_t)n;
@@ -156,6 +160,15 @@ static bool write_client(struct client *c)
         if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
             server_close_client(c, false);
             return false;
+        }
+        return true;
+    }
+    if (c->opos == end) {
+        /* Everything allowed is out; the rest leaves when the WAL event
+         * releases it (durable.c queues the client then). */
+        if (c->flags & CLIENT_WRITE_INSTALLED) {
+            ev_del(&server.ev, c->fd, EV_WRITABLE);
+            c->flags &= ~CLIENT_WRITE_INSTALLED;
         }
         return true;
     }
@@ -420,6 +433,7 @@ static void active_expire(void)
         effect_begin();
         db_expire_cycle(&server.dbs[i], deadline);
         server.dirty += (uint64_t)effect_commit();
+        durable_log_effects();
         if (clock_mono_us() >= deadline)
             break;
     }
@@ -440,6 +454,9 @@ static void cron(struct ev *ev, void *data)
 static void before_sleep(struct ev *ev, void *data)
 {
     (void)data;
+    /* ORDER MATTERS: hand this turn's records to the WAL thread first, so
+     * the fsync starts while replies that need no fsync are written. */
+    durable_before_sleep();
     write_pending_clients();
     free_closing_clients();
     if (signal_shutdown) {
@@ -579,6 +596,8 @@ int server_init(void)
     for (int i = 0; i < server.cfg.databases; i++)
         db_create(&server.dbs[i], i);
     setup_signals();
+    if (durable_init() != 0)
+        return -1;
     rc = open_listeners();
     if (rc != 0)
         return rc;
@@ -606,6 +625,7 @@ void server_free(void)
         close(server.unix_fd);
         unlink(server.cfg.unixsocket);
     }
+    durable_shutdown();
     for (int i = 0; i < server.cfg.databases; i++)
         db_destroy(&server.dbs[i]);
     mem_free(server.dbs);

@@ -1,0 +1,579 @@
+/*
+ * durable.c - the life of a write: effects -> WAL record -> held reply.
+ *
+ * Design
+ *   After each command, cmd_dispatch() calls durable_after_command(). If
+ *   the command recorded effects, they become one WAL record (one lsn, D2
+ *   of DESIGN.md's "Life of a write"). The command's reply must not leave
+ *   before that lsn is durable (D1); neither may the reply of any command
+ *   that read a key whose last write is not yet durable (D2). Both are the
+ *   same mechanism: the reply's "requirement" is the highest lsn it depends
+ *   on, and if that is above durable_lsn the client gets a hold at the
+ *   offset where the reply starts. Replies leave in order, so a hold blocks
+ *   everything after it.
+ *
+ *   Dirty keys: a hash table of (db, key) -> lsn of the last write not yet
+ *   durable, plus a FIFO in lsn order to drop entries once durable. Writes
+ *   that touch whole databases (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY) set
+ *   a global lsn that every reply depends on until it is durable.
+ *
+ *   Recovery replays each record's effects through the command handlers on
+ *   a private client whose replies are discarded, with the clock set to the
+ *   record's time, so expiry decisions are the ones made when it ran.
+ *
+ * Invariants
+ *   (1) D1/D2: a client's bytes from holds[oldest].start on are not written
+ *       while that hold's lsn > durable_lsn.
+ *   (2) A dirty entry's lsn is above durable_lsn, or it is in the FIFO
+ *       waiting to be dropped.
+ *   (3) D4: once the WAL failed, no write command runs and held replies
+ *       are replaced by an error.
+ *   (4) During replay nothing is appended to the WAL.
+ *
+ * Threads
+ *   Loop thread.
+ */
+#include "server/durable.h"
+
+#include "cmd/cmd.h"
+#include "core/assert.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/util.h"
+#include "db/effect.h"
+#include "server/reply.h"
+#include "server/server.h"
+#include "storage/recovery.h"
+#include "storage/wal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+struct dirty_key {
+    struct ht_node node; /* link in dirty.keys */
+    lsn_t lsn;           /* last write of this key */
+    int db;              /* database index */
+    uint32_t len;        /* key bytes */
+    char key[];          /* key */
+};
+
+struct dirty_slot {
+    struct dirty_key *key; /* entry */
+    lsn_t lsn;             /* its lsn when queued */
+};
+
+static struct {
+    bool enabled;            /* appendonly yes */
+    bool loading;            /* replaying the WAL */
+    struct wal wal;          /* the log */
+    int lock_fd;             /* flock'ed <dir>/engram.lock */
+    struct ht keys;          /* struct dirty_key */
+    struct dirty_slot *fifo; /* ring of entries in queued-lsn order */
+    size_t fifo_cap, fifo_head, fifo_count; /* ring geometry */
+    lsn_t global_lsn;        /* a db-wide write not yet durable, or 0 */
+    struct client *held;     /* clients with holds (doubly linked) */
+    struct client replay;    /* private client for recovery */
+    uint64_t loaded_records; /* replayed at start */
+    bool failed_handled;     /* D4 cleanup done */
+} dur;
+
+static uint64_t dirty_hash_raw(int db, const char *key, size_t len)
+{
+    return util_hash(key, len, 0x9e3779b97f4a7c15ull + (uint64_t)db);
+}
+
+static uint64_t dirty_hash(const struct ht_node *n)
+{
+    const struct dirty_key *d = (const struct dirty_key *)n;
+    return dirty_hash_raw(d->db, d->key, d->len);
+}
+
+/* Keys are compared with their db: the lookup key is "db" in the first 4
+ * bytes of a small struct (see dirty_find). */
+struct dirty_probe {
+    int db;
+    const char *key;
+    size_t len;
+};
+
+static bool dirty_eq(const struct ht_node *n, const void *key, size_t len)
+{
+    const struct dirty_key *d = (const struct dirty_key *)n;
+    const struct dirty_probe *p = key;
+    (void)len;
+    return d->db == p->db && d->len == p->len && memcmp(d->key, p->key, p->len) == 0;
+}
+
+static const struct ht_type dirty_type = {.hash_node = dirty_hash, .key_eq = dirty_eq};
+
+static struct dirty_key *dirty_find(int db, const char *key, size_t len)
+{
+    struct dirty_probe p = {db, key, len};
+    return (struct dirty_key *)ht_find(&dur.keys, &p, len, dirty_hash_raw(db, key, len));
+}
+
+static void fifo_push(struct dirty_key *d)
+{
+    if (dur.fifo_count == dur.fifo_cap) {
+        size_t cap = dur.fifo_cap ? dur.fifo_cap * 2 : 1024;
+        struct dirty_slot *n = mem_alloc(cap * sizeof(*n));
+        for (size_t i = 0; i < dur.fifo_count; i++)
+            n[i] = dur.fifo[(dur.fifo_head + i) % dur.fifo_cap];
+        mem_free(dur.fifo);
+        dur.fifo = n;
+        dur.fifo_cap = cap;
+        dur.fifo_head = 0;
+    }
+    dur.fifo[(dur.fifo_head + dur.fifo_count) % dur.fifo_cap] =
+        (struct dirty_slot){.key = d, .lsn = d->lsn};
+    dur.fifo_count++;
+}
+
+static void mark_dirty(int db, const char *key, size_t len, lsn_t lsn)
+{
+    struct dirty_key *d = dirty_find(db, key, len);
+    if (d) {
+        d->lsn = lsn; /* still queued under its older lsn; see drop_durable */
+        return;
+    }
+    d = mem_alloc(sizeof(*d) + len);
+    d->lsn = lsn;
+    d->db = db;
+    d->len = (uint32_t)len;
+    memcpy(d->key, key, len);
+    ht_insert(&dur.keys, &d->node, dirty_hash_raw(db, key, len));
+    fifo_push(d);
+}
+
+/* Drop dirty entries that are durable now (invariant 2). The ring is in
+ * order of queued lsn; an entry rewritten since it was queued is queued
+ * again under its new lsn, which is above durable, so this ends. */
+static void drop_durable(lsn_t durable)
+{
+    while (dur.fifo_count > 0 && dur.fifo[dur.fifo_head].lsn <= durable) {
+        struct dirty_key *d = dur.fifo[dur.fifo_head].key;
+        dur.fifo_head = (dur.fifo_head + 1) % dur.fifo_cap;
+        dur.fifo_count--;
+        if (d->lsn > durable) {
+            fifo_push(d);
+            continue;
+        }
+        ht_remove_node(&dur.keys, &d->node, dirty_hash_raw(d->db, d->key, d->len));
+        mem_free(d);
+    }
+    if (dur.global_lsn && dur.global_lsn <= durable)
+        dur.global_lsn = 0;
+}
+
+/* ---- Holds ------------------------------------------------------------ */
+
+static void held_link(struct client *c)
+{
+    if (c->on_held_list)
+        return;
+    c->held_prev = NULL;
+    c->held_next = dur.held;
+    if (dur.held)
+        dur.held->held_prev = c;
+    dur.held = c;
+    c->on_held_list = true;
+}
+
+static void held_unlink(struct client *c)
+{
+    if (!c->on_held_list)
+        return;
+    if (c->held_prev)
+        c->held_prev->held_next = c->held_next;
+    else
+        dur.held = c->held_next;
+    if (c->held_next)
+        c->held_next->held_prev = c->held_prev;
+    c->on_held_list = false;
+}
+
+static void add_hold(struct client *c, size_t start, lsn_t lsn)
+{
+    struct client_hold *last;
+    if (!c->holds)
+        c->holds = mem_alloc(CLIENT_HOLDS_MAX * sizeof(*c->holds));
+    if (c->holds_count > 0) {
+        last = &c->holds[(c->holds_head + c->holds_count - 1) % CLIENT_HOLDS_MAX];
+        /* A later lsn behind an earlier hold: the earlier one already blocks
+         * these bytes, only the lsn must rise. Merging is also the answer
+         * when the ring is full (bytes then wait a little longer). */
+        if (lsn <= last->lsn)
+            return;
+        if (c->holds_count == CLIENT_HOLDS_MAX) {
+            last->lsn = lsn;
+            return;
+        }
+    }
+    c->holds[(c->holds_head + c->holds_count) % CLIENT_HOLDS_MAX] =
+        (struct client_hold){.start = start, .lsn = lsn};
+    c->holds_count++;
+    held_link(c);
+}
+
+size_t durable_writable_end(struct client *c)
+{
+    lsn_t durable;
+    if (c->holds_count == 0)
+        return c->obuf.len;
+    durable = wal_durable_lsn(&dur.wal);
+    while (c->holds_count > 0 && c->holds[c->holds_head].lsn <= durable) {
+        c->holds_head = (c->holds_head + 1) % CLIENT_HOLDS_MAX;
+        c->holds_count--;
+    }
+    if (c->holds_count == 0) {
+        held_unlink(c);
+        return c->obuf.len;
+    }
+    return c->holds[c->holds_head].start;
+}
+
+void durable_forget_client(struct client *c)
+{
+    held_unlink(c);
+    mem_free(c->holds);
+    c->holds = NULL;
+    c->holds_count = 0;
+}
+
+/* ---- After each command ----------------------------------------------- */
+
+static bool is_db_wide(const struct cmd_def *d)
+{
+    static const char *const names[] = {"flushdb", "flushall", "swapdb", "move", "copy"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(d->name, names[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Highest lsn among the not-yet-durable writes of c's declared keys. */
+static lsn_t keys_requirement(struct client *c, const struct cmd_def *d)
+{
+    lsn_t need = dur.global_lsn;
+    int last;
+    if (d->first_key <= 0 || ht_count(&dur.keys) == 0)
+        return need;
+    last = d->last_key < 0 ? c->argc + d->last_key : d->last_key;
+    for (int i = d->first_key; i <= last && i < c->argc; i += d->key_step) {
+        struct dirty_key *k = dirty_find(c->db_index, c->argv[i].p, c->argv[i].len);
+        if (k && k->lsn > need)
+            need = k->lsn;
+    }
+    return need;
+}
+
+static void mark_keys(struct client *c, const struct cmd_def *d, lsn_t lsn)
+{
+    int last;
+    if (is_db_wide(d))
+        dur.global_lsn = lsn;
+    if (d->first_key <= 0)
+        return;
+    last = d->last_key < 0 ? c->argc + d->last_key : d->last_key;
+    for (int i = d->first_key; i <= last && i < c->argc; i += d->key_step)
+        mark_dirty(c->db_index, c->argv[i].p, c->argv[i].len, lsn);
+}
+
+void durable_after_command(struct client *c, size_t reply_start)
+{
+    const struct cmd_def *d = c->cmd;
+    lsn_t need, lsn = 0;
+    if (!dur.enabled || dur.loading || !d)
+        return;
+    need = keys_requirement(c, d);
+    if (effect_count() > 0 && !wal_failed(&dur.wal)) {
+        const struct buf *e = effect_data();
+        lsn = wal_append(&dur.wal, db_now(), e->data, e->len);
+        mark_keys(c, d, lsn);
+        if (lsn > need)
+            need = lsn;
+    }
+    if (need > wal_durable_lsn(&dur.wal) && c->fd >= 0)
+        add_hold(c, reply_start, need);
+}
+
+void durable_log_effects(void)
+{
+    if (dur.enabled && !dur.loading && effect_count() > 0 && !wal_failed(&dur.wal))
+        (void)wal_append(&dur.wal, db_now(), effect_data()->data, effect_data()->len);
+}
+
+bool durable_write_refused(struct client *c)
+{
+    int err;
+    if (!dur.enabled || !(c->cmd->flags & CMD_WRITE))
+        return false;
+    err = wal_failed(&dur.wal);
+    if (!err)
+        return false;
+    reply_errorf(c, "MISCONF Errors writing to the WAL (%s): writes are refused until the "
+                    "server is restarted and the disk is fixed; reads go on.", strerror(err));
+    return true;
+}
+
+/* ---- WAL completion --------------------------------------------------- */
+
+/* D4: replace every held reply with an error and close those clients. */
+static void fail_held_clients(int err)
+{
+    char msg[256];
+    snprintf(msg, sizeof(msg),
+             "-MISCONF Errors writing to the WAL (%s): this write was not made durable\r\n",
+             strerror(err));
+    while (dur.held) {
+        struct client *c = dur.held;
+        size_t cut = c->holds[c->holds_head].start;
+        held_unlink(c);
+        c->holds_count = 0;
+        if (cut < c->opos)
+            cut = c->opos;
+        c->obuf.len = cut;
+        buf_append(&c->obuf, msg, strlen(msg));
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+        server_queue_write(c);
+    }
+}
+
+static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
+{
+    lsn_t durable = wal_poll(&dur.wal);
+    int err = wal_failed(&dur.wal);
+    (void)ev, (void)fd, (void)data, (void)mask;
+    if (err) {
+        if (!dur.failed_handled) {
+            log_warning("WAL failed (%s): refusing writes, serving reads (D4)", strerror(err));
+            dur.failed_handled = true;
+        }
+        fail_held_clients(err);
+        return;
+    }
+    drop_durable(durable);
+    for (struct client *c = dur.held, *next; c; c = next) {
+        next = c->held_next;
+        if (c->holds[c->holds_head].lsn <= durable)
+            server_queue_write(c);
+    }
+}
+
+void durable_before_sleep(void)
+{
+    if (dur.enabled)
+        wal_flush(&dur.wal);
+}
+
+/* ---- Recovery --------------------------------------------------------- */
+
+static int apply_effect(struct client *rc, char *err, size_t cap)
+{
+    long long db;
+    const struct cmd_def *d;
+    if (rc->argc < 2 || !util_str_to_ll(rc->argv[0].p, rc->argv[0].len, &db) || db < 0 ||
+        db >= server.cfg.databases) {
+        snprintf(err, cap, "bad database in effect");
+        return -1;
+    }
+    d = cmd_lookup(rc->argv[1].p, rc->argv[1].len);
+    if (!d || !d->fn || !(d->flags & CMD_WRITE)) {
+        snprintf(err, cap, "unknown effect '%.*s'", (int)rc->argv[1].len, rc->argv[1].p);
+        return -1;
+    }
+    rc->db = &server.dbs[db];
+    rc->db_index = (int)db;
+    rc->argv++;
+    rc->argc--;
+    rc->cmd = d;
+    effect_begin();
+    if ((d->arity > 0 && rc->argc != d->arity) || (d->arity < 0 && rc->argc < -d->arity))
+        snprintf(err, cap, "wrong arity for effect '%s'", d->name);
+    else
+        d->fn(rc);
+    rc->argv--;
+    rc->argc++;
+    return err[0] ? -1 : 0;
+}
+
+static int apply_record(void *ctx, const struct wal_record *r, char *err, size_t cap)
+{
+    struct client *rc = ctx;
+    struct resp_parser p;
+    size_t off = 0;
+    int result = 0;
+    resp_parser_create(&p);
+    p.bulk_bytes_max = UINT64_MAX;
+    err[0] = '\0';
+    db_set_now(r->time_ms);
+    while (off < r->body_bytes && result == 0) {
+        int64_t n = resp_parse(&p, r->body + off, r->body_bytes - off);
+        if (n <= 0 || p.is_inline) {
+            snprintf(err, cap, "effects are not complete RESP arrays");
+            result = -1;
+            break;
+        }
+        if (p.argc > rc->argv_cap) {
+            rc->argv = mem_realloc(rc->argv, (size_t)p.argc * sizeof(*rc->argv));
+            rc->argv_cap = p.argc;
+        }
+        for (int i = 0; i < p.argc; i++) {
+            rc->argv[i].p = resp_arg_ptr(&p, r->body + off, i);
+            rc->argv[i].len = p.args[i].len;
+        }
+        rc->argc = p.argc;
+        result = apply_effect(rc, err, cap);
+        off += (size_t)n;
+    }
+    resp_parser_destroy(&p);
+    return result;
+}
+
+static int lock_dir(void)
+{
+    char path[4096], pid[32];
+    int fd, n;
+    snprintf(path, sizeof(path), "%s/engram.lock", server.cfg.dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_warning("Can't open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        log_warning("The data directory %s is in use by another engram server (pid %s); "
+                    "refusing to start.", server.cfg.dir, pid[0] ? pid : "unknown");
+        close(fd);
+        return -1;
+    }
+    n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+        log_warning("Can't write the pid to %s", path);
+    dur.lock_fd = fd;
+    return 0;
+}
+
+static int replay(struct recovery_result *res)
+{
+    char err[1024];
+    int64_t t0 = clock_mono_us();
+    int rc;
+    memset(&dur.replay, 0, sizeof(dur.replay));
+    dur.replay.fd = -1;
+    dur.replay.flags = CLIENT_REPLY_OFF;
+    dur.replay.authenticated = true;
+    dur.loading = true;
+    rc = recovery_run(server.cfg.dir, 0, apply_record, &dur.replay, res, err, sizeof(err));
+    dur.loading = false;
+    mem_free(dur.replay.argv);
+    if (rc != 0) {
+        log_warning("Can't load the data: %s", err);
+        return -1;
+    }
+    /* Keys whose absolute expiry has passed are not kept. */
+    db_set_now(clock_wall_ms());
+    effect_begin();
+    for (int i = 0; i < server.cfg.databases; i++)
+        db_expire_all(&server.dbs[i]);
+    effect_begin();
+    dur.loaded_records = res->records;
+    log_notice("DB loaded from WAL: %" PRIu64 " records replayed from %" PRIu64
+               " segments, last lsn %" PRIu64 ", %.3f seconds",
+               res->records, res->segments, res->last_lsn,
+               (double)(clock_mono_us() - t0) / 1e6);
+    return 0;
+}
+
+int durable_init(void)
+{
+    struct recovery_result res;
+    int rc;
+    dur.lock_fd = -1;
+    ht_create(&dur.keys, &dirty_type);
+    if (lock_dir() != 0)
+        return -1;
+    dur.enabled = server.cfg.appendonly != 0;
+    if (!dur.enabled)
+        return 0;
+    if (replay(&res) != 0)
+        return -1;
+    rc = wal_open(&dur.wal, server.cfg.dir, (enum wal_fsync)server.cfg.appendfsync,
+                  res.seg_first_lsn, res.seg_offset, res.last_lsn + 1);
+    if (rc != 0) {
+        log_warning("Can't open the WAL: %s", strerror(-rc));
+        return -1;
+    }
+    if (ev_add(&server.ev, dur.wal.event_fd, EV_READABLE, on_wal_event, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void free_dirty(struct ht_node *n, void *ctx)
+{
+    (void)ctx;
+    mem_free(n);
+}
+
+void durable_shutdown(void)
+{
+    if (dur.enabled) {
+        ev_del(&server.ev, dur.wal.event_fd, EV_READABLE);
+        wal_close(&dur.wal);
+    }
+    ht_destroy(&dur.keys, free_dirty, NULL);
+    mem_free(dur.fifo);
+    if (dur.lock_fd >= 0)
+        close(dur.lock_fd);
+}
+
+bool durable_loading(void)
+{
+    return dur.loading;
+}
+
+void durable_info(struct buf *b)
+{
+    uint32_t f50 = 0, f99 = 0, b50 = 0, b99 = 0;
+    uint64_t fsyncs = 0, bytes = 0;
+    lsn_t last = 0, durable = 0;
+    int err = 0;
+    if (dur.enabled) {
+        wal_stats_percentiles(&dur.wal, &f50, &f99, &b50, &b99, &fsyncs, &bytes);
+        last = dur.wal.next_lsn - 1;
+        durable = wal_durable_lsn(&dur.wal);
+        err = wal_failed(&dur.wal);
+    }
+    buf_appendf(b,
+                "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n"
+                "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:0\r\n"
+                "rdb_last_save_time:%lld\r\naof_enabled:%d\r\naof_rewrite_in_progress:0\r\n"
+                "aof_last_write_status:%s\r\nappendfsync:%s\r\nwal_lsn:%" PRIu64 "\r\n"
+                "durable_lsn:%" PRIu64 "\r\nwal_fsyncs:%" PRIu64 "\r\nwal_fsync_us_p50:%u\r\n"
+                "wal_fsync_us_p99:%u\r\nwal_batch_records_p50:%u\r\n"
+                "wal_batch_records_p99:%u\r\nwal_bytes:%" PRIu64 "\r\n"
+                "wal_loaded_records:%" PRIu64 "\r\n",
+                dur.loading ? 1 : 0, (unsigned long long)server.dirty,
+                (long long)server.last_save_s, dur.enabled ? 1 : 0, err ? "err" : "ok",
+                (const char *[]){"always", "everysec", "no"}[server.cfg.appendfsync], last,
+                durable, fsyncs, f50, f99, b50, b99, bytes, dur.loaded_records);
+}
+
+bool durable_errinj(const char *point, int countdown, int err)
+{
+    if (strcasecmp(point, "wal-write") == 0)
+        return io_errinj_set(IO_ERRINJ_WRITE, countdown, err);
+    if (strcasecmp(point, "wal-fsync") == 0)
+        return io_errinj_set(IO_ERRINJ_FSYNC, countdown, err);
+    return false;
+}

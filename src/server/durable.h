@@ -1,0 +1,44 @@
+#pragma once
+/*
+ * durable.h - the life of a write (DESIGN.md): the link between command
+ * execution and the WAL.
+ *
+ *   durable_init()           lock the data dir, replay the WAL, open it
+ *   durable_write_refused()  D4: a failed WAL refuses writes (-MISCONF)
+ *   durable_after_command()  append the command's effects as one record,
+ *                            mark its keys dirty, hold its reply (D1, D2)
+ *   durable_writable_bytes() how much of a client's output may leave now
+ *   durable_before_sleep()   hand the open batch to the WAL thread
+ *   (eventfd)                release replies that became durable
+ *
+ * With appendonly no nothing is logged and nothing is held.
+ * Threads: loop thread.
+ */
+#include "server/client.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
+
+/* 0, or -1 after logging why the server must not start. */
+int durable_init(void);
+void durable_shutdown(void);
+/* True (and an error reply sent) if c's command is a write and the WAL
+ * has failed. */
+bool durable_write_refused(struct client *c);
+/* Called after a command ran; reply_start is c->obuf.len before it ran. */
+void durable_after_command(struct client *c, size_t reply_start);
+/* End offset in c->obuf of the bytes that may be written now. */
+size_t durable_writable_end(struct client *c);
+/* Forget c's holds (the client is being freed). */
+void durable_forget_client(struct client *c);
+void durable_before_sleep(void);
+/* Log the effects recorded outside any command (active expiry). */
+void durable_log_effects(void);
+/* INFO persistence section. */
+void durable_info(struct buf *b);
+/* True while the WAL is being replayed. */
+bool durable_loading(void);
+/* Debug builds: DEBUG ERRINJ. Returns false if unknown/unsupported. */
+bool durable_errinj(const char *point, int countdown, int err);

@@ -1,0 +1,140 @@
+/*
+ * io.c - POSIX durable I/O and the error-injecting wrapper.
+ *
+ * Design
+ *   io_errinj keeps one atomic countdown and errno per injection point.
+ *   Each call decrements an armed countdown; the call that brings it to
+ *   zero fails with the armed errno without touching the file (for writes)
+ *   or after doing nothing (for fsync), which is what a failing disk looks
+ *   like to the caller.
+ *
+ * Threads
+ *   Any.
+ */
+#include "storage/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static ssize_t posix_pwrite(int fd, const void *buf, size_t bytes, off_t offset)
+{
+    ssize_t n = pwrite(fd, buf, bytes, offset);
+    return n < 0 ? -errno : n;
+}
+
+static int posix_fdatasync(int fd)
+{
+    return fdatasync(fd) == 0 ? 0 : -errno;
+}
+
+static int posix_rename(const char *from, const char *to)
+{
+    return rename(from, to) == 0 ? 0 : -errno;
+}
+
+static int posix_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+const struct io_ops io_posix = {
+    .pwrite = posix_pwrite,
+    .fdatasync = posix_fdatasync,
+    .rename = posix_rename,
+    .fsync_dir = posix_fsync_dir,
+};
+
+int io_pwrite_all(const struct io_ops *io, int fd, const void *buf, size_t bytes, off_t offset)
+{
+    const char *p = buf;
+    while (bytes > 0) {
+        ssize_t n = io->pwrite(fd, p, bytes, offset);
+        if (n == -EINTR)
+            continue;
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            return -EIO;
+        p += n;
+        bytes -= (size_t)n;
+        offset += n;
+    }
+    return 0;
+}
+
+#ifdef DEBUG
+static atomic_int countdowns[IO_ERRINJ_POINTS];
+static atomic_int errnos[IO_ERRINJ_POINTS];
+
+/* True if the armed injection at p fires now. */
+static bool fires(enum io_errinj_point p, int *err)
+{
+    int left = atomic_load(&countdowns[p]);
+    while (left > 0) {
+        if (atomic_compare_exchange_weak(&countdowns[p], &left, left - 1)) {
+            if (left - 1 == 0) {
+                *err = atomic_load(&errnos[p]);
+                return true;
+            }
+            return false;
+        }
+    }
+    return false;
+}
+
+static ssize_t errinj_pwrite(int fd, const void *buf, size_t bytes, off_t offset)
+{
+    int err;
+    if (fires(IO_ERRINJ_WRITE, &err))
+        return -err;
+    return posix_pwrite(fd, buf, bytes, offset);
+}
+
+static int errinj_fdatasync(int fd)
+{
+    int err;
+    if (fires(IO_ERRINJ_FSYNC, &err))
+        return -err;
+    return posix_fdatasync(fd);
+}
+
+static const struct io_ops io_errinj = {
+    .pwrite = errinj_pwrite,
+    .fdatasync = errinj_fdatasync,
+    .rename = posix_rename,
+    .fsync_dir = posix_fsync_dir,
+};
+
+const struct io_ops *io_default(void)
+{
+    return &io_errinj;
+}
+
+bool io_errinj_set(enum io_errinj_point p, int countdown, int err)
+{
+    atomic_store(&errnos[p], err);
+    atomic_store(&countdowns[p], countdown);
+    return true;
+}
+#else
+const struct io_ops *io_default(void)
+{
+    return &io_posix;
+}
+
+bool io_errinj_set(enum io_errinj_point p, int countdown, int err)
+{
+    (void)p, (void)countdown, (void)err;
+    return false;
+}
+#endif

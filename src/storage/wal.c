@@ -1,0 +1,467 @@
+/*
+ * wal.c - write-ahead log: record format, open batch, WAL thread.
+ *
+ * Format (little-endian; docs/formats/wal.md is the reference copy)
+ *
+ *   segment file <dir>/wal/<first lsn, 20 digits>.wal
+ *   +0  8  magic "ENGRMWAL"
+ *   +8  4  format version (1)
+ *   +12 4  header bytes (32)
+ *   +16 8  lsn of the first record in this segment
+ *   +24 4  reserved, zero
+ *   +28 4  crc32c of bytes 0..27
+ *   then records, back to back:
+ *   +0  4  record magic 0x4C415745 ("EWAL")
+ *   +4  4  body bytes
+ *   +8  8  lsn
+ *   +16 8  time, unix ms (signed)
+ *   +24 4  crc32c of header bytes 0..23 followed by the body
+ *   +28 4  reserved, zero
+ *   +32 .. body: the effects of one command/EXEC (effect.h encoding)
+ *
+ * Design
+ *   Group commit: the loop fills `open`; when the WAL thread is idle,
+ *   wal_flush() swaps `open` and `flight` under the lock and signals. The
+ *   thread writes `flight` with one pwrite at flight_offset, fdatasyncs it
+ *   (appendfsync always), stores durable_lsn and writes the eventfd. A batch
+ *   never spans segments: the loop decides, at submission, whether the
+ *   batch starts a new segment (when the current one would pass
+ *   segment_bytes_max), so the thread needs no record boundaries.
+ *
+ * Invariants
+ *   (1) D1: durable_lsn only grows, and is stored after the fdatasync that
+ *       covers it returned 0 (always), or after the write (everysec, no).
+ *   (2) D3: lsns are assigned densely by wal_append, in execution order.
+ *   (3) D4: after a failed write or fsync, failed_errno is set for good,
+ *       durable_lsn never moves again, and no fsync is retried.
+ *   (4) `flight` is touched by the thread only while submitted is true.
+ *
+ * Threads
+ *   wal_open/close/append/flush/poll: loop thread. wal_thread_main: the
+ *   WAL thread, the only code that writes or syncs segment files.
+ */
+#include "storage/wal.h"
+
+#include "core/assert.h"
+#include "core/clock.h"
+#include "core/crc32c.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WAL_SEGMENT_BYTES_DEFAULT (64ull * 1024 * 1024)
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void wal_encode_header(uint8_t *hdr, lsn_t lsn, int64_t time_ms, const void *body,
+                       uint32_t body_bytes)
+{
+    uint32_t crc;
+    put32(hdr, WAL_RECORD_MAGIC);
+    put32(hdr + 4, body_bytes);
+    put64(hdr + 8, lsn);
+    put64(hdr + 16, (uint64_t)time_ms);
+    crc = crc32c(0, hdr, 24);
+    crc = crc32c(crc, body, body_bytes);
+    put32(hdr + 24, crc);
+    put32(hdr + 28, 0);
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i])
+            return false;
+    }
+    return true;
+}
+
+int wal_decode(const uint8_t *p, size_t avail, struct wal_record *r, size_t *size_out)
+{
+    uint32_t body_bytes, crc;
+    if (avail == 0)
+        return WAL_DECODE_END;
+    if (avail < WAL_RECORD_HEADER_BYTES)
+        return all_zero(p, avail) ? WAL_DECODE_END : WAL_DECODE_TORN;
+    if (get32(p) != WAL_RECORD_MAGIC)
+        return all_zero(p, WAL_RECORD_HEADER_BYTES) ? WAL_DECODE_END : WAL_DECODE_TORN;
+    body_bytes = get32(p + 4);
+    if (get32(p + 28) != 0 || body_bytes > avail - WAL_RECORD_HEADER_BYTES)
+        return WAL_DECODE_TORN;
+    crc = crc32c(0, p, 24);
+    crc = crc32c(crc, p + WAL_RECORD_HEADER_BYTES, body_bytes);
+    if (crc != get32(p + 24))
+        return WAL_DECODE_TORN;
+    r->lsn = get64(p + 8);
+    r->time_ms = (int64_t)get64(p + 16);
+    r->body = (const char *)p + WAL_RECORD_HEADER_BYTES;
+    r->body_bytes = body_bytes;
+    *size_out = WAL_RECORD_HEADER_BYTES + body_bytes;
+    return WAL_DECODE_OK;
+}
+
+void wal_encode_segment_header(uint8_t *hdr, lsn_t first_lsn)
+{
+    memcpy(hdr, WAL_SEGMENT_MAGIC, 8);
+    put32(hdr + 8, WAL_FORMAT_VERSION);
+    put32(hdr + 12, WAL_SEGMENT_HEADER_BYTES);
+    put64(hdr + 16, first_lsn);
+    put32(hdr + 24, 0);
+    put32(hdr + 28, crc32c(0, hdr, 28));
+}
+
+int wal_check_segment_header(const uint8_t *hdr, size_t avail, lsn_t *first_lsn)
+{
+    if (avail < WAL_SEGMENT_HEADER_BYTES || memcmp(hdr, WAL_SEGMENT_MAGIC, 8) != 0)
+        return -1;
+    if (get32(hdr + 28) != crc32c(0, hdr, 28))
+        return -1;
+    if (get32(hdr + 8) != WAL_FORMAT_VERSION || get32(hdr + 12) != WAL_SEGMENT_HEADER_BYTES)
+        return -2;
+    *first_lsn = get64(hdr + 16);
+    return 0;
+}
+
+void wal_segment_path(char *out, size_t cap, const char *dir, lsn_t first_lsn)
+{
+    snprintf(out, cap, "%s/wal/%020" PRIu64 ".wal", dir, first_lsn);
+}
+
+/* ---- WAL thread ------------------------------------------------------- */
+
+/* Create the segment named first_lsn and make its existence durable. */
+static int start_segment(struct wal *w, lsn_t first_lsn)
+{
+    char path[4096], wal_dir[4096];
+    uint8_t hdr[WAL_SEGMENT_HEADER_BYTES];
+    int fd, rc;
+
+    if (w->seg_fd >= 0) {
+        /* The old segment is complete; everysec/no may not have synced it. */
+        if (w->dirty && (rc = w->io->fdatasync(w->seg_fd)) != 0)
+            return rc;
+        w->dirty = false;
+        close(w->seg_fd);
+        w->seg_fd = -1;
+    }
+    wal_segment_path(path, sizeof(path), w->dir, first_lsn);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    /* Reserve the blocks up front without changing the size, so appends do
+     * not allocate; failure (unsupported filesystem) is harmless. */
+    (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes_max);
+    wal_encode_segment_header(hdr, first_lsn);
+    rc = io_pwrite_all(w->io, fd, hdr, sizeof(hdr), 0);
+    if (rc == 0)
+        rc = w->io->fdatasync(fd);
+    snprintf(wal_dir, sizeof(wal_dir), "%s/wal", w->dir);
+    if (rc == 0)
+        rc = w->io->fsync_dir(wal_dir);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    w->seg_fd = fd;
+    return 0;
+}
+
+static void record_stats(struct wal *w, int64_t fsync_us, uint32_t records, uint64_t bytes)
+{
+    uint32_t i = w->stats.ring_pos++ % 256;
+    w->stats.fsync_us[i] = (uint32_t)(fsync_us > UINT32_MAX ? UINT32_MAX : fsync_us);
+    w->stats.batch_records[i] = records;
+    w->stats.bytes += bytes;
+    w->stats.batches++;
+    if (fsync_us >= 0)
+        w->stats.fsyncs++;
+}
+
+static void signal_loop(struct wal *w)
+{
+    uint64_t one = 1;
+    ssize_t n;
+    do {
+        n = write(w->event_fd, &one, sizeof(one));
+    } while (n < 0 && errno == EINTR);
+}
+
+/* Write and sync one batch. Called without the lock. Returns 0 or -errno. */
+static int write_batch(struct wal *w, int64_t *fsync_us)
+{
+    int rc = 0;
+    *fsync_us = -1;
+    if (w->flight_new_segment)
+        rc = start_segment(w, w->flight_new_segment);
+    if (rc == 0)
+        rc = io_pwrite_all(w->io, w->seg_fd, w->flight.data, w->flight.len,
+                           (off_t)w->flight_offset);
+    if (rc == 0 && w->fsync_mode == WAL_FSYNC_ALWAYS) {
+        int64_t t0 = clock_mono_us();
+        rc = w->io->fdatasync(w->seg_fd);
+        *fsync_us = clock_mono_us() - t0;
+    } else if (rc == 0) {
+        w->dirty = true;
+    }
+    return rc;
+}
+
+/* everysec: sync what was written if a second passed. Lock held. */
+static void periodic_sync(struct wal *w)
+{
+    int rc;
+    if (!w->dirty || w->seg_fd < 0 || atomic_load(&w->failed_errno))
+        return;
+    pthread_mutex_unlock(&w->lock);
+    rc = w->io->fdatasync(w->seg_fd);
+    pthread_mutex_lock(&w->lock);
+    w->dirty = false;
+    w->stats.fsyncs++;
+    if (rc != 0) {
+        atomic_store(&w->failed_errno, -rc);
+        log_warning("WAL fdatasync failed: %s (the WAL is now failed; writes are refused)",
+                    strerror(-rc));
+        signal_loop(w);
+    }
+}
+
+static void wait_for_work(struct wal *w)
+{
+    while (!w->submitted && !w->stop) {
+        if (w->fsync_mode == WAL_FSYNC_EVERYSEC && w->dirty) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
+                periodic_sync(w);
+        } else {
+            pthread_cond_wait(&w->cond, &w->lock);
+        }
+    }
+}
+
+static void *wal_thread_main(void *arg)
+{
+    struct wal *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        int64_t fsync_us;
+        int rc;
+        wait_for_work(w);
+        if (!w->submitted)
+            break; /* stop, nothing pending */
+        pthread_mutex_unlock(&w->lock);
+        rc = atomic_load(&w->failed_errno) ? -EIO : write_batch(w, &fsync_us);
+        pthread_mutex_lock(&w->lock);
+        if (rc != 0 && !atomic_load(&w->failed_errno)) {
+            /* D4: sticky. Never retry an fsync that failed. */
+            atomic_store(&w->failed_errno, -rc);
+            log_warning("WAL write/fdatasync failed at lsn %" PRIu64 ": %s. The WAL is now "
+                        "failed: writes are refused, reads go on.",
+                        w->flight_last_lsn, strerror(-rc));
+        } else if (rc == 0) {
+            atomic_store_explicit(&w->durable_lsn, w->flight_last_lsn, memory_order_release);
+            record_stats(w, fsync_us, w->flight_records, w->flight.len);
+        }
+        w->submitted = false;
+        signal_loop(w);
+    }
+    if (w->dirty && w->seg_fd >= 0 && !atomic_load(&w->failed_errno))
+        (void)w->io->fdatasync(w->seg_fd);
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* ---- Loop side -------------------------------------------------------- */
+
+int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_first_lsn,
+             uint64_t seg_offset, lsn_t next_lsn)
+{
+    char path[4096];
+    memset(w, 0, sizeof(*w));
+    w->dir = mem_strndup(dir, strlen(dir));
+    w->io = io_default();
+    w->fsync_mode = mode;
+    w->segment_bytes_max = WAL_SEGMENT_BYTES_DEFAULT;
+    w->next_lsn = next_lsn;
+    w->seg_fd = -1;
+    buf_create(&w->open);
+    buf_create(&w->flight);
+    atomic_store(&w->durable_lsn, next_lsn - 1);
+    atomic_store(&w->failed_errno, 0);
+    if (seg_first_lsn) {
+        wal_segment_path(path, sizeof(path), dir, seg_first_lsn);
+        w->seg_fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (w->seg_fd < 0)
+            return -errno;
+        (void)fallocate(w->seg_fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes_max);
+        w->seg_offset = seg_offset;
+    }
+    w->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->event_fd < 0)
+        return -errno;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    (void)crc32c(0, "", 0); /* choose the implementation before the thread starts */
+    if (pthread_create(&w->thread, NULL, wal_thread_main, w) != 0)
+        return -EAGAIN;
+    return 0;
+}
+
+/* Wait until the thread has finished the batch it was given. */
+static void wait_idle(struct wal *w)
+{
+    pthread_mutex_lock(&w->lock);
+    while (w->submitted) {
+        pthread_mutex_unlock(&w->lock);
+        usleep(500);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    w->in_flight = false;
+}
+
+void wal_close(struct wal *w)
+{
+    /* Hand over what is left, then let the thread drain and exit. */
+    wait_idle(w);
+    if (w->open.len > 0 && !wal_failed(w)) {
+        wal_flush(w);
+        wait_idle(w);
+    }
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    if (w->seg_fd >= 0)
+        close(w->seg_fd);
+    close(w->event_fd);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    buf_destroy(&w->open);
+    buf_destroy(&w->flight);
+    mem_free(w->dir);
+}
+
+lsn_t wal_append(struct wal *w, int64_t time_ms, const void *body, size_t body_bytes)
+{
+    lsn_t lsn = w->next_lsn++;
+    ASSERT(body_bytes <= UINT32_MAX);
+    if (w->open.len == 0)
+        w->open_first_lsn = lsn;
+    buf_reserve(&w->open, WAL_RECORD_HEADER_BYTES + body_bytes);
+    wal_encode_header((uint8_t *)w->open.data + w->open.len, lsn, time_ms, body,
+                      (uint32_t)body_bytes);
+    w->open.len += WAL_RECORD_HEADER_BYTES;
+    buf_append(&w->open, body, body_bytes);
+    w->open_records++;
+    return lsn;
+}
+
+void wal_flush(struct wal *w)
+{
+    struct buf tmp;
+    size_t len = w->open.len;
+    if (len == 0 || w->in_flight || wal_failed(w))
+        return;
+    pthread_mutex_lock(&w->lock);
+    ASSERT(!w->submitted); /* invariant (4) */
+    tmp = w->flight;
+    w->flight = w->open;
+    w->open = tmp;
+    buf_clear(&w->open);
+    w->flight_last_lsn = w->next_lsn - 1;
+    w->flight_records = w->open_records;
+    w->flight_new_segment = 0;
+    if (w->seg_fd < 0 && w->seg_offset == 0) {
+        w->flight_new_segment = w->open_first_lsn;
+    } else if (w->seg_offset > WAL_SEGMENT_HEADER_BYTES &&
+               w->seg_offset + len > w->segment_bytes_max) {
+        w->flight_new_segment = w->open_first_lsn;
+    }
+    if (w->flight_new_segment)
+        w->seg_offset = WAL_SEGMENT_HEADER_BYTES;
+    w->flight_offset = w->seg_offset;
+    w->seg_offset += len;
+    w->open_records = 0;
+    w->submitted = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    w->in_flight = true;
+}
+
+lsn_t wal_poll(struct wal *w)
+{
+    uint64_t v;
+    (void)read(w->event_fd, &v, sizeof(v));
+    pthread_mutex_lock(&w->lock);
+    if (!w->submitted)
+        w->in_flight = false;
+    pthread_mutex_unlock(&w->lock);
+    return wal_durable_lsn(w);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void wal_stats_percentiles(struct wal *w, uint32_t *fsync_p50, uint32_t *fsync_p99,
+                           uint32_t *batch_p50, uint32_t *batch_p99, uint64_t *fsyncs,
+                           uint64_t *bytes)
+{
+    uint32_t f[256], b[256], n;
+    pthread_mutex_lock(&w->lock);
+    n = w->stats.batches < 256 ? (uint32_t)w->stats.batches : 256;
+    memcpy(f, w->stats.fsync_us, sizeof(f));
+    memcpy(b, w->stats.batch_records, sizeof(b));
+    *fsyncs = w->stats.fsyncs;
+    *bytes = w->stats.bytes;
+    pthread_mutex_unlock(&w->lock);
+    *fsync_p50 = *fsync_p99 = *batch_p50 = *batch_p99 = 0;
+    if (n == 0)
+        return;
+    qsort(f, n, sizeof(uint32_t), cmp_u32);
+    qsort(b, n, sizeof(uint32_t), cmp_u32);
+    *fsync_p50 = f[n / 2];
+    *fsync_p99 = f[(n * 99) / 100];
+    *batch_p50 = b[n / 2];
+    *batch_p99 = b[(n * 99) / 100];
+}

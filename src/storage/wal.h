@@ -1,0 +1,135 @@
+#pragma once
+/*
+ * wal.h - the write-ahead log: record format, the open batch, and the WAL
+ * thread that writes and fsyncs batches (group commit).
+ *
+ * The loop thread appends one record per command (or EXEC) with effects
+ * (wal_append), and before it sleeps hands the open batch to the WAL thread
+ * (wal_flush). The WAL thread does one pwrite and one fdatasync per batch,
+ * publishes durable_lsn and writes to an eventfd; the loop reads it
+ * (wal_poll) and releases replies whose lsn is now durable. While a batch
+ * is being synced the loop goes on executing and filling the next batch.
+ *
+ * Byte layout: docs/formats/wal.md (and wal.c's header comment).
+ * Threads: wal_* on the loop thread; the WAL thread is internal.
+ */
+#include "core/buf.h"
+#include "storage/io.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t lsn_t;
+
+#define WAL_SEGMENT_MAGIC "ENGRMWAL"
+#define WAL_FORMAT_VERSION 1u
+#define WAL_SEGMENT_HEADER_BYTES 32u
+#define WAL_RECORD_MAGIC 0x4C415745u /* "EWAL" little-endian */
+#define WAL_RECORD_HEADER_BYTES 32u
+
+enum wal_fsync { WAL_FSYNC_ALWAYS = 0, WAL_FSYNC_EVERYSEC = 1, WAL_FSYNC_NO = 2 };
+
+/* A decoded record: points into the buffer it was decoded from. */
+struct wal_record {
+    lsn_t lsn;          /* log sequence number */
+    int64_t time_ms;    /* wall clock when the command ran */
+    const char *body;   /* effects, RESP-encoded (effect.h) */
+    uint32_t body_bytes;/* length of body */
+};
+
+enum wal_decode_rc {
+    WAL_DECODE_OK = 1,      /* a record was decoded */
+    WAL_DECODE_END = 0,     /* zeros or end of data: no more records */
+    WAL_DECODE_TORN = -1,   /* truncated, or a header/body that fails its checks */
+};
+
+/*
+ * Encode a record header for body into hdr[WAL_RECORD_HEADER_BYTES].
+ */
+void wal_encode_header(uint8_t *hdr, lsn_t lsn, int64_t time_ms, const void *body,
+                       uint32_t body_bytes);
+/*
+ * Decode the record at p[0..avail). On WAL_DECODE_OK, *r points into p and
+ * *size_out is the record's total size. Never trusts the input.
+ */
+int wal_decode(const uint8_t *p, size_t avail, struct wal_record *r, size_t *size_out);
+/* Encode/check a segment header. */
+void wal_encode_segment_header(uint8_t *hdr, lsn_t first_lsn);
+int wal_check_segment_header(const uint8_t *hdr, size_t avail, lsn_t *first_lsn);
+/* "<dir>/wal/<20-digit lsn>.wal" into out. */
+void wal_segment_path(char *out, size_t cap, const char *dir, lsn_t first_lsn);
+
+struct wal_stats {
+    uint64_t fsyncs;          /* fdatasync calls */
+    uint64_t bytes;           /* bytes written */
+    uint64_t batches;         /* batches written */
+    uint32_t fsync_us[256];   /* ring of recent fsync durations */
+    uint32_t batch_records[256]; /* ring of recent batch sizes */
+    uint32_t ring_pos;        /* next slot in the rings */
+};
+
+struct wal {
+    /* Loop-thread state. */
+    char *dir;                /* data directory (owned) */
+    const struct io_ops *io;  /* borrowed */
+    enum wal_fsync fsync_mode;/* appendfsync */
+    uint64_t segment_bytes_max; /* start a new segment past this size */
+    lsn_t next_lsn;           /* lsn of the next record */
+    struct buf open;          /* records not yet handed over */
+    lsn_t open_first_lsn;     /* first lsn in `open` */
+    uint32_t open_records;    /* records in `open` */
+    uint64_t seg_offset;      /* where the next batch goes in the segment */
+    bool in_flight;           /* the thread owns `flight` */
+    int event_fd;             /* the WAL thread signals the loop here */
+    /* Shared with the WAL thread. */
+    pthread_t thread;         /* the WAL thread */
+    pthread_mutex_t lock;     /* guards the fields below */
+    pthread_cond_t cond;      /* signals a new batch or stop */
+    struct buf flight;        /* batch being written */
+    lsn_t flight_last_lsn;    /* last lsn in `flight` */
+    uint32_t flight_records;  /* records in `flight` */
+    uint64_t flight_offset;   /* segment offset for `flight` */
+    lsn_t flight_new_segment; /* if nonzero: start a segment named so first */
+    bool submitted;           /* `flight` waits for the thread */
+    bool stop;                /* the thread must exit */
+    int seg_fd;               /* open segment (thread-owned after start) */
+    bool dirty;               /* written but not fsynced (everysec) */
+    atomic_uint_least64_t durable_lsn; /* highest lsn known durable */
+    atomic_int failed_errno;  /* 0, or the errno of the failed write/fsync */
+    struct wal_stats stats;   /* written by the thread, read under lock */
+};
+
+/*
+ * Open the WAL for appending after recovery: the segment named
+ * seg_first_lsn (0 = none yet) whose valid data ends at seg_offset, and the
+ * next lsn to assign. Starts the WAL thread. 0 or -errno.
+ */
+int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_first_lsn,
+             uint64_t seg_offset, lsn_t next_lsn);
+/* Stop the thread after writing and syncing what was handed over. */
+void wal_close(struct wal *w);
+
+/* Append one record (copying body). Returns its lsn. Loop thread. */
+lsn_t wal_append(struct wal *w, int64_t time_ms, const void *body, size_t body_bytes);
+/* Hand the open batch to the thread if it is idle. Loop thread. */
+void wal_flush(struct wal *w);
+/* Consume the eventfd; returns the new durable lsn. Loop thread. */
+lsn_t wal_poll(struct wal *w);
+
+static inline lsn_t wal_durable_lsn(struct wal *w)
+{
+    return atomic_load_explicit(&w->durable_lsn, memory_order_acquire);
+}
+
+static inline int wal_failed(struct wal *w)
+{
+    return atomic_load_explicit(&w->failed_errno, memory_order_acquire);
+}
+
+/* Percentiles of the recent fsync durations (us) and batch sizes. */
+void wal_stats_percentiles(struct wal *w, uint32_t *fsync_p50, uint32_t *fsync_p99,
+                           uint32_t *batch_p50, uint32_t *batch_p99, uint64_t *fsyncs,
+                           uint64_t *bytes);
