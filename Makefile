@@ -94,7 +94,8 @@ test-unit: asan
 	./build/asan/engram-unit
 
 test-integration: asan
-	ENGRAM_SERVER=$(CURDIR)/build/asan/engram-server $(PY) -m pytest -q -p no:cacheprovider tests/integration
+	ENGRAM_SERVER=$(CURDIR)/build/asan/engram-server $(PY) -m pytest -q -p no:cacheprovider \
+		tests/integration $$(test -d tests/crash && echo tests/crash)
 
 test: deps
 	@$(MAKE) --no-print-directory release
@@ -105,6 +106,7 @@ test: deps
 # Fuzz targets (tests/fuzz): `fuzz-replay` replays the corpora with gcc +
 # ASan in every test run; `fuzz` runs libFuzzer (clang) for a bounded time.
 -include tests/fuzz/fuzz.mk
+-include tools/engram-check.mk
 fuzz-replay::
 
 bench: release
