@@ -638,6 +638,51 @@ void cmd_shutdown(struct client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
+static void reply_snapshot_error(struct client *c, int rc)
+{
+    if (rc == -EBUSY)
+        reply_error(c, "ERR Background save already in progress");
+    else if (rc == -ENOTSUP)
+        reply_error(c, "ERR snapshots need appendonly yes: with appendonly no engram keeps "
+                       "data in memory only");
+    else
+        reply_errorf(c, "ERR snapshot failed: %s", strerror(-rc));
+}
+
+void cmd_bgsave(struct client *c)
+{
+    int rc;
+    if (c->argc > 2 || (c->argc == 2 && !client_arg_is(c, 1, "SCHEDULE"))) {
+        reply_err_syntax(c);
+        return;
+    }
+    rc = durable_bgsave(false);
+    if (rc == 0)
+        reply_simple(c, "Background saving started");
+    else if (rc == -EBUSY && c->argc == 2)
+        reply_simple(c, "Background saving scheduled");
+    else
+        reply_snapshot_error(c, rc);
+}
+
+void cmd_save(struct client *c)
+{
+    int rc = durable_bgsave(true);
+    if (rc == 0)
+        reply_ok(c);
+    else
+        reply_snapshot_error(c, rc);
+}
+
+void cmd_bgrewriteaof(struct client *c)
+{
+    int rc = durable_bgsave(false);
+    if (rc == 0)
+        reply_simple(c, "Background append only file rewriting started");
+    else
+        reply_snapshot_error(c, rc);
+}
+
 void cmd_monitor(struct client *c)
 {
     if (c->flags & CLIENT_MONITOR)

@@ -64,6 +64,8 @@ static const struct opt opts[] = {
     {"hz", OPT_INT, OFF(hz), 0, INT_MAX, false},
     {"appendonly", OPT_BOOL, OFF(appendonly), 0, 1, true},
     {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, true},
+    {"save", OPT_STRING, OFF(save), 0, 0, false},
+    {"wal-snapshot-bytes", OPT_MEMORY, OFF(wal_snapshot_bytes), 1024 * 1024, LLONG_MAX, false},
 };
 
 static const char *const fsync_names[] = {"always", "everysec", "no"};
@@ -96,6 +98,8 @@ void config_create(struct config *cfg)
     cfg->client_query_buffer_limit = (long long)QUERY_BYTES_DEFAULT;
     cfg->hz = HZ_DEFAULT;
     cfg->appendonly = 1;
+    cfg->save = mem_strndup("3600 1 300 100 60 10000", 23);
+    cfg->wal_snapshot_bytes = 64ll * 1024 * 1024;
     cfg->appendfsync = 0;
 }
 

@@ -32,6 +32,8 @@ struct config {
     int hz;                          /* cron frequency */
     int appendonly;                  /* 1: write the WAL; 0: memory only */
     int appendfsync;                 /* enum wal_fsync: always, everysec, no */
+    char *save;                      /* owned; save rules "<secs> <changes> ...", "" = none */
+    long long wal_snapshot_bytes;    /* snapshot when the WAL grew this much since the last */
 };
 
 /* Fill cfg with the defaults. Strings are heap copies. */

@@ -44,7 +44,9 @@
 #include "db/effect.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "server/snapshot.h"
 #include "storage/recovery.h"
+#include "storage/snap.h"
 #include "storage/wal.h"
 
 #include <errno.h>
@@ -53,6 +55,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -81,8 +84,12 @@ static struct {
     struct client *held;     /* clients with holds (doubly linked) */
     struct client replay;    /* private client for recovery */
     uint64_t loaded_records; /* replayed at start */
+    uint64_t loaded_keys;    /* from the snapshot at start */
+    uint64_t snap_wal_bytes; /* wal bytes written when the last snapshot started */
     bool failed_handled;     /* D4 cleanup done */
 } dur;
+
+static void remove_temp_snapshots(void);
 
 static uint64_t dirty_hash_raw(int db, const char *key, size_t len)
 {
@@ -468,13 +475,20 @@ static int replay(struct recovery_result *res)
 {
     char err[1024];
     int64_t t0 = clock_mono_us();
+    lsn_t snap_lsn = 0;
     int rc;
     memset(&dur.replay, 0, sizeof(dur.replay));
     dur.replay.fd = -1;
     dur.replay.flags = CLIENT_REPLY_OFF;
     dur.replay.authenticated = true;
     dur.loading = true;
-    rc = recovery_run(server.cfg.dir, 0, apply_record, &dur.replay, res, err, sizeof(err));
+    rc = snapshot_load(&snap_lsn, &dur.loaded_keys);
+    if (rc != 0) {
+        dur.loading = false;
+        return -1;
+    }
+    rc = recovery_run(server.cfg.dir, snap_lsn, apply_record, &dur.replay, res, err,
+                      sizeof(err));
     dur.loading = false;
     mem_free(dur.replay.argv);
     if (rc != 0) {
@@ -508,6 +522,12 @@ int durable_init(void)
         return 0;
     if (replay(&res) != 0)
         return -1;
+    /* If a snapshot is ahead of the WAL's last record (it held writes that
+     * never became durable in the WAL), continue in a new segment so lsns
+     * stay dense within every segment (D3). */
+    if (res.wal_last_lsn < res.last_lsn)
+        res.seg_first_lsn = 0;
+    remove_temp_snapshots();
     rc = wal_open(&dur.wal, server.cfg.dir, (enum wal_fsync)server.cfg.appendfsync,
                   res.seg_first_lsn, res.seg_offset, res.last_lsn + 1);
     if (rc != 0) {
@@ -519,6 +539,110 @@ int durable_init(void)
     return 0;
 }
 
+/* Leftovers of a snapshot child that died: "<lsn>.snap.tmp". */
+static void remove_temp_snapshots(void)
+{
+    char path[4096];
+    DIR *d;
+    struct dirent *de;
+    snprintf(path, sizeof(path), "%s/snap", server.cfg.dir);
+    d = opendir(path);
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n > 9 && strcmp(de->d_name + n - 9, ".snap.tmp") == 0) {
+            char f[4400];
+            snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
+            unlink(f);
+        }
+    }
+    closedir(d);
+}
+
+/* D6: after a snapshot covering lsn is durable, delete the WAL segments
+ * that hold nothing after lsn, and the older snapshots. The newest
+ * segment is never deleted (it is the open one). */
+static void prune(lsn_t lsn)
+{
+    char path[4096];
+    lsn_t *lsns = NULL;
+    int n = recovery_list_segments(server.cfg.dir, &lsns);
+    for (int i = 0; i + 1 < n; i++) {
+        if (lsns[i + 1] - 1 > lsn)
+            break;
+        wal_segment_path(path, sizeof(path), server.cfg.dir, lsns[i]);
+        if (unlink(path) == 0)
+            log_verbose("Deleted WAL segment %s (covered by snapshot %" PRIu64 ")", path, lsn);
+    }
+    mem_free(lsns);
+    n = snap_list(server.cfg.dir, &lsns);
+    for (int i = 0; i < n; i++) {
+        if (lsns[i] >= lsn)
+            continue;
+        snap_path(path, sizeof(path), server.cfg.dir, lsns[i]);
+        unlink(path);
+    }
+    mem_free(lsns);
+}
+
+int durable_bgsave(bool sync)
+{
+    lsn_t lsn;
+    int rc;
+    if (!dur.enabled)
+        return -ENOTSUP;
+    lsn = dur.wal.next_lsn - 1;
+    dur.snap_wal_bytes = dur.wal.stats.bytes + dur.wal.open.len;
+    if (!sync)
+        return snapshot_start_bg(lsn);
+    rc = snapshot_save_sync(lsn);
+    if (rc == 0)
+        prune(lsn);
+    return rc;
+}
+
+/* Save rules: "<seconds> <changes> ..." pairs, as Redis's `save`. */
+static bool save_rule_due(void)
+{
+    const char *p = server.cfg.save;
+    int64_t elapsed = clock_wall_ms() / 1000 - server.last_save_s;
+    while (*p) {
+        long long secs, changes;
+        int used = 0;
+        if (sscanf(p, "%lld %lld%n", &secs, &changes, &used) != 2 || used == 0)
+            return false;
+        if (elapsed >= secs && server.dirty >= (uint64_t)changes && changes > 0)
+            return true;
+        p += used;
+        while (*p == ' ')
+            p++;
+    }
+    return false;
+}
+
+void durable_cron(void)
+{
+    lsn_t done;
+    uint64_t written;
+    if (!dur.enabled)
+        return;
+    done = snapshot_cron();
+    if (done)
+        prune(done);
+    if (snapshot_in_progress() || wal_failed(&dur.wal))
+        return;
+    pthread_mutex_lock(&dur.wal.lock);
+    written = dur.wal.stats.bytes;
+    pthread_mutex_unlock(&dur.wal.lock);
+    if ((written - dur.snap_wal_bytes >= (uint64_t)server.cfg.wal_snapshot_bytes) ||
+        save_rule_due()) {
+        int rc = durable_bgsave(false);
+        if (rc != 0)
+            log_warning("Can't start a background snapshot: %s", strerror(-rc));
+    }
+}
+
 static void free_dirty(struct ht_node *n, void *ctx)
 {
     (void)ctx;
@@ -527,6 +651,7 @@ static void free_dirty(struct ht_node *n, void *ctx)
 
 void durable_shutdown(void)
 {
+    snapshot_shutdown();
     if (dur.enabled) {
         ev_del(&server.ev, dur.wal.event_fd, EV_READABLE);
         wal_close(&dur.wal);
@@ -556,17 +681,19 @@ void durable_info(struct buf *b)
     }
     buf_appendf(b,
                 "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n"
-                "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:0\r\n"
-                "rdb_last_save_time:%lld\r\naof_enabled:%d\r\naof_rewrite_in_progress:0\r\n"
+                "rdb_changes_since_last_save:%llu\r\n",
+                dur.loading ? 1 : 0, (unsigned long long)server.dirty);
+    snapshot_info(b);
+    buf_appendf(b,
+                "aof_enabled:%d\r\naof_rewrite_in_progress:0\r\n"
                 "aof_last_write_status:%s\r\nappendfsync:%s\r\nwal_lsn:%" PRIu64 "\r\n"
                 "durable_lsn:%" PRIu64 "\r\nwal_fsyncs:%" PRIu64 "\r\nwal_fsync_us_p50:%u\r\n"
                 "wal_fsync_us_p99:%u\r\nwal_batch_records_p50:%u\r\n"
                 "wal_batch_records_p99:%u\r\nwal_bytes:%" PRIu64 "\r\n"
-                "wal_loaded_records:%" PRIu64 "\r\n",
-                dur.loading ? 1 : 0, (unsigned long long)server.dirty,
-                (long long)server.last_save_s, dur.enabled ? 1 : 0, err ? "err" : "ok",
+                "wal_loaded_records:%" PRIu64 "\r\nsnapshot_loaded_keys:%" PRIu64 "\r\n",
+                dur.enabled ? 1 : 0, err ? "err" : "ok",
                 (const char *[]){"always", "everysec", "no"}[server.cfg.appendfsync], last,
-                durable, fsyncs, f50, f99, b50, b99, bytes, dur.loaded_records);
+                durable, fsyncs, f50, f99, b50, b99, bytes, dur.loaded_records, dur.loaded_keys);
 }
 
 bool durable_errinj(const char *point, int countdown, int err)

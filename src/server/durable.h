@@ -34,6 +34,11 @@ size_t durable_writable_end(struct client *c);
 /* Forget c's holds (the client is being freed). */
 void durable_forget_client(struct client *c);
 void durable_before_sleep(void);
+/* Cron: reap the snapshot child, prune the WAL, start automatic snapshots. */
+void durable_cron(void);
+/* BGSAVE (sync = false) or SAVE (sync = true). 0, -EBUSY, -ENOTSUP
+ * (appendonly no) or -errno. */
+int durable_bgsave(bool sync);
 /* Log the effects recorded outside any command (active expiry). */
 void durable_log_effects(void);
 /* INFO persistence section. */

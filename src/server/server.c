@@ -448,6 +448,7 @@ static void cron(struct ev *ev, void *data)
     close_idle_clients(clock_wall_ms());
     for (int i = 0; i < server.cfg.databases; i++)
         db_rehash(&server.dbs[i], 1);
+    durable_cron();
     sample_ops();
 }
 

@@ -142,6 +142,7 @@ static int scan_records(struct segment_scan *s, const uint8_t *p, size_t size, l
             res->records++;
         }
         res->last_lsn = r.lsn;
+        res->wal_last_lsn = r.lsn;
         s->expect = r.lsn + 1;
         off += rec_size;
     }
@@ -185,7 +186,8 @@ static int scan_segment(struct segment_scan *s, lsn_t name_lsn, lsn_t after_lsn,
         }
         goto out;
     }
-    if (s->expect == 0)
+    /* A gap before this segment is fine if the snapshot covers it. */
+    if (s->expect == 0 || (first != s->expect && first <= after_lsn + 1))
         s->expect = first;
     rc = scan_records(s, p, (size_t)st.st_size, after_lsn, fn, ctx, res, err, cap);
 out:
@@ -236,6 +238,11 @@ int recovery_run(const char *dir, lsn_t after_lsn, recovery_apply_fn *fn, void *
     }
     for (int i = 0; i < n && rc == 0; i++) {
         char seg[4096];
+        if (i + 1 < n && lsns[i + 1] <= after_lsn + 1) {
+            /* Wholly covered by the snapshot: nothing to read. */
+            s.expect = lsns[i + 1];
+            continue;
+        }
         wal_segment_path(seg, sizeof(seg), dir, lsns[i]);
         s.path = seg;
         s.newest = i == n - 1;
@@ -252,5 +259,7 @@ int recovery_run(const char *dir, lsn_t after_lsn, recovery_apply_fn *fn, void *
         }
     }
     mem_free(lsns);
+    if (res->last_lsn < after_lsn)
+        res->last_lsn = after_lsn;
     return rc;
 }

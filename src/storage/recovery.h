@@ -20,7 +20,8 @@
 typedef int recovery_apply_fn(void *ctx, const struct wal_record *r, char *err, size_t cap);
 
 struct recovery_result {
-    lsn_t last_lsn;       /* last valid record, 0 if none */
+    lsn_t last_lsn;       /* last lsn applied: max(snapshot lsn, last WAL record) */
+    lsn_t wal_last_lsn;   /* last valid record in the WAL, 0 if none */
     lsn_t seg_first_lsn;  /* newest segment to append to, 0 if none */
     uint64_t seg_offset;  /* end of its valid data */
     uint64_t records;     /* records applied */

@@ -1,0 +1,234 @@
+/*
+ * snapshot.c - snapshots of the keyspace (BGSAVE, SAVE, start-up load).
+ *
+ * Design
+ *   BGSAVE forks (DESIGN.md "Snapshot child"): the child has a copy-on-
+ *   write image of the keyspace as it was after WAL record `lsn`, writes it
+ *   with storage/snap.c (temp file, fsync, rename, fsync dir: D6) and
+ *   exits. The parent reaps it in the cron; only then may WAL segments that
+ *   hold nothing after `lsn` and older snapshots be deleted (durable.c does
+ *   the WAL side).
+ *
+ *   The snapshot may contain effects of records that were not yet durable
+ *   in the WAL when the child forked. That is safe: they were never
+ *   acknowledged, and recovery continues from the snapshot's lsn, starting
+ *   a fresh segment if the WAL ends before it (see durable_init).
+ *
+ * Invariants
+ *   (1) At most one child at a time.
+ *   (2) Values are written as their string form (type 0 = string); the
+ *       loader re-encodes them, so the file does not depend on encodings.
+ *
+ * Threads
+ *   Loop thread; the child runs snapshot_write() and _exit()s.
+ */
+#include "server/snapshot.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "server/server.h"
+#include "storage/snap.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SNAP_TYPE_STRING 0
+
+static struct {
+    pid_t child;            /* running BGSAVE child, or -1 */
+    lsn_t child_lsn;        /* lsn it covers */
+    int64_t child_start_us; /* monotonic start */
+    uint64_t dirty_at_start;/* server.dirty when it started */
+    bool last_ok;           /* rdb_last_bgsave_status */
+    int64_t last_duration_s;/* rdb_last_bgsave_time_sec, -1 if none */
+} snap = {.child = -1, .last_ok = true, .last_duration_s = -1};
+
+struct write_ctx {
+    struct snap_writer *w; /* destination */
+    int db;                /* database being written */
+    int rc;                /* first error */
+};
+
+static void write_entry(struct db_entry *e, void *arg)
+{
+    struct write_ctx *x = arg;
+    char tmp[32];
+    size_t len;
+    const char *val;
+    if (x->rc != 0 || db_entry_expired(e, db_now()))
+        return;
+    val = obj_str(e->val, tmp, &len);
+    x->rc = snap_write_key(x->w, x->db, SNAP_TYPE_STRING, e->expire_ms, e->key, e->key_len,
+                           val, (uint32_t)len);
+}
+
+/* Write every database; 0 or -errno. */
+static int snapshot_write(lsn_t lsn)
+{
+    struct snap_writer w;
+    struct write_ctx x = {.w = &w, .rc = 0};
+    int rc = snap_writer_open(&w, server.cfg.dir, lsn, clock_wall_ms());
+    if (rc != 0) {
+        snap_writer_abort(&w);
+        return rc;
+    }
+    db_set_now(clock_wall_ms());
+    for (int i = 0; i < server.cfg.databases && x.rc == 0; i++) {
+        x.db = i;
+        db_foreach(&server.dbs[i], write_entry, &x);
+    }
+    if (x.rc != 0) {
+        snap_writer_abort(&w);
+        return x.rc;
+    }
+    return snap_writer_commit(&w);
+}
+
+static void finished(bool ok, lsn_t lsn, int64_t start_us)
+{
+    snap.last_ok = ok;
+    snap.last_duration_s = (clock_mono_us() - start_us) / 1000000;
+    if (!ok)
+        return;
+    server.last_save_s = clock_wall_ms() / 1000;
+    server.dirty = server.dirty > snap.dirty_at_start ? server.dirty - snap.dirty_at_start : 0;
+    log_notice("Snapshot covering lsn %" PRIu64 " saved", lsn);
+}
+
+int snapshot_save_sync(lsn_t lsn)
+{
+    int64_t start = clock_mono_us();
+    int rc;
+    if (snap.child >= 0)
+        return -EBUSY;
+    snap.dirty_at_start = server.dirty;
+    rc = snapshot_write(lsn);
+    finished(rc == 0, lsn, start);
+    return rc;
+}
+
+int snapshot_start_bg(lsn_t lsn)
+{
+    pid_t pid;
+    if (snap.child >= 0)
+        return -EBUSY;
+    pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        /* Child: only this thread exists; touch nothing but the keyspace
+         * image and the snapshot file. */
+        int rc = snapshot_write(lsn);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    snap.child = pid;
+    snap.child_lsn = lsn;
+    snap.child_start_us = clock_mono_us();
+    snap.dirty_at_start = server.dirty;
+    log_notice("Background snapshot started by pid %d (lsn %" PRIu64 ")", (int)pid, lsn);
+    return 0;
+}
+
+lsn_t snapshot_cron(void)
+{
+    int status;
+    pid_t pid;
+    if (snap.child < 0)
+        return 0;
+    pid = waitpid(snap.child, &status, WNOHANG);
+    if (pid == 0 || (pid < 0 && errno == EINTR))
+        return 0;
+    snap.child = -1;
+    if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        finished(true, snap.child_lsn, snap.child_start_us);
+        return snap.child_lsn;
+    }
+    log_warning("Background snapshot failed (status %d)", status);
+    finished(false, snap.child_lsn, snap.child_start_us);
+    return 0;
+}
+
+bool snapshot_in_progress(void)
+{
+    return snap.child >= 0;
+}
+
+void snapshot_shutdown(void)
+{
+    if (snap.child < 0)
+        return;
+    kill(snap.child, SIGKILL);
+    waitpid(snap.child, NULL, 0);
+    snap.child = -1;
+}
+
+void snapshot_info(struct buf *b)
+{
+    buf_appendf(b,
+                "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n"
+                "rdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
+                "rdb_current_bgsave_time_sec:%lld\r\n",
+                snap.child >= 0 ? 1 : 0, (long long)server.last_save_s,
+                snap.last_ok ? "ok" : "err", (long long)snap.last_duration_s,
+                snap.child >= 0 ? (long long)((clock_mono_us() - snap.child_start_us) / 1000000)
+                                : -1ll);
+}
+
+struct load_ctx {
+    int64_t now_ms;    /* keys expiring before this are skipped */
+    uint64_t skipped;  /* expired keys not loaded */
+};
+
+static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const char *key,
+                    uint32_t key_len, const char *val, uint32_t val_len)
+{
+    struct load_ctx *x = arg;
+    struct db_entry *e;
+    if (dbi < 0 || dbi >= server.cfg.databases || type != SNAP_TYPE_STRING)
+        return -1;
+    if (expire_ms >= 0 && expire_ms <= x->now_ms) {
+        x->skipped++;
+        return 0;
+    }
+    if (db_find_raw(&server.dbs[dbi], key, key_len))
+        return -1; /* duplicate key: the file is not what we wrote */
+    e = db_add(&server.dbs[dbi], key, key_len, obj_new_string(val, val_len));
+    if (expire_ms >= 0)
+        db_set_expire(&server.dbs[dbi], e, expire_ms);
+    return 0;
+}
+
+int snapshot_load(lsn_t *lsn, uint64_t *keys)
+{
+    lsn_t *lsns = NULL;
+    int n = snap_list(server.cfg.dir, &lsns);
+    *lsn = 0;
+    *keys = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4096], err[256];
+        struct load_ctx x = {.now_ms = clock_wall_ms()};
+        int64_t t0 = clock_mono_us();
+        snap_path(path, sizeof(path), server.cfg.dir, lsns[i]);
+        if (snap_load(path, load_key, &x, lsn, keys, err, sizeof(err)) == 0) {
+            log_notice("Snapshot %s loaded: %" PRIu64 " keys (%" PRIu64 " expired, skipped) "
+                       "in %.3f seconds", path, *keys - x.skipped, x.skipped,
+                       (double)(clock_mono_us() - t0) / 1e6);
+            mem_free(lsns);
+            return 0;
+        }
+        /* The WAL before the newest snapshot may already be deleted (D6),
+         * so an older snapshot cannot stand in for it: refuse to start. */
+        log_warning("Snapshot %s is not valid (%s). Refusing to start: check the disk; "
+                    "bin/engram-check verify %s tells more.", path, err, server.cfg.dir);
+        mem_free(lsns);
+        return -1;
+    }
+    mem_free(lsns);
+    return n < 0 ? -1 : 0;
+}

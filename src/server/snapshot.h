@@ -1,0 +1,30 @@
+#pragma once
+/*
+ * snapshot.h - BGSAVE/SAVE: write the keyspace to a snapshot file that
+ * covers the WAL up to an lsn, load the newest one at start-up, and delete
+ * the WAL segments and older snapshots it makes unnecessary (D6).
+ * Threads: loop thread (the writing happens in a forked child for BGSAVE).
+ */
+#include "storage/wal.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct buf;
+
+/* Load the newest valid snapshot into the databases. Sets *lsn (0 if
+ * none). 0, or -1 after logging why. */
+int snapshot_load(lsn_t *lsn, uint64_t *keys);
+/* Start a background snapshot covering `lsn`. 0, -EBUSY if one is
+ * running, or -errno. */
+int snapshot_start_bg(lsn_t lsn);
+/* Write a snapshot covering `lsn` in the loop (SAVE). 0 or -errno. */
+int snapshot_save_sync(lsn_t lsn);
+/* Reap a finished child; called from the cron. Returns the lsn of a
+ * snapshot that just completed, or 0. */
+lsn_t snapshot_cron(void);
+bool snapshot_in_progress(void);
+/* INFO fields (rdb_*) */
+void snapshot_info(struct buf *b);
+/* Kill a running child at shutdown. */
+void snapshot_shutdown(void);

@@ -1,0 +1,105 @@
+# tests/fuzz/fuzz.mk - fuzz targets (STYLE.md C8, example 11), included by
+# the Makefile. One target per decoder: tests/fuzz/fuzz_<name>.c with its
+# seed corpus in tests/fuzz/corpus/<name>/.
+#
+#   make fuzz-replay   gcc + ASan/UBSan, each target linked with
+#                      replay_main.c and run once over its corpus; part of
+#                      `make test`. Build dir: build/fuzz-replay/.
+#   make fuzz          clang + libFuzzer, each target fuzzed FUZZ_SECONDS
+#                      (default 60) on its corpus, which libFuzzer grows in
+#                      place. Build dir: build/fuzz/; crashing inputs land in
+#                      build/fuzz/artifacts/<name>/. Not part of `make test`.
+#
+# A crash that is a bug in src/ is reproduced with
+#   build/fuzz-replay/fuzz_<name> FILE
+# and kept in tests/fuzz/crashes/<name>/ (never replayed) until fixed; then
+# it moves into the corpus as a regression input.
+#
+# Targets link only the layers they exercise: src/core, src/proto and
+# src/server/config.c, through an archive so each takes what it needs.
+# fuzz_config also wraps fopen() (see fuzz_config.c).
+
+FUZZ_TARGETS := resp_parse split_args config glob
+FUZZ_SECONDS ?= 60
+FUZZ_CLANG ?= clang
+FUZZ_GCC ?= gcc
+FUZZ_PKGS := clang libclang-rt-14-dev
+
+FUZZ_LIB_SRCS := $(sort $(wildcard src/core/*.c src/proto/*.c)) src/server/config.c
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LDFLAGS_config := -Wl,--wrap=fopen
+
+# gcc replay build
+FUZZ_R := build/fuzz-replay
+FUZZ_R_CFLAGS := $(BASE) -O1 -DDEBUG $(FUZZ_SAN)
+FUZZ_R_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_R)/%.o) $(FUZZ_R)/tests/fuzz/replay_main.o \
+               $(FUZZ_TARGETS:%=$(FUZZ_R)/tests/fuzz/fuzz_%.o)
+FUZZ_R_BINS := $(FUZZ_TARGETS:%=$(FUZZ_R)/fuzz_%)
+
+# clang libFuzzer build
+FUZZ_F := build/fuzz
+FUZZ_F_CFLAGS := $(BASE) -O1 -DDEBUG -fsanitize=fuzzer,address,undefined \
+                 -fno-sanitize-recover=all
+FUZZ_F_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_F)/%.o) $(FUZZ_TARGETS:%=$(FUZZ_F)/tests/fuzz/fuzz_%.o)
+FUZZ_F_BINS := $(FUZZ_TARGETS:%=$(FUZZ_F)/fuzz_%)
+
+# halt_on_error: a UBSan report is a failure, as in the fuzzer.
+FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: fuzz fuzz-replay fuzz-deps
+
+fuzz-replay:: $(FUZZ_R_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	  $(FUZZ_ENV) $(FUZZ_R)/fuzz_$$t tests/fuzz/corpus/$$t || \
+	    { echo "fuzz-replay $$t: FAILED (reproduce: $(FUZZ_R)/fuzz_$$t -v tests/fuzz/corpus/$$t)"; exit 1; }; \
+	done
+
+$(FUZZ_R)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $< (fuzz-replay)"
+	@$(FUZZ_GCC) $(FUZZ_R_CFLAGS) -c -o $@ $<
+
+$(FUZZ_R)/libengram.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ_R)/%.o)
+	@rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_R)/fuzz_%: $(FUZZ_R)/tests/fuzz/fuzz_%.o $(FUZZ_R)/tests/fuzz/replay_main.o \
+                  $(FUZZ_R)/libengram.a
+	$(FUZZ_GCC) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LDFLAGS_$*) $(LDLIBS)
+
+fuzz: $(FUZZ_F_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_F)/artifacts/$$t tests/fuzz/corpus/$$t; \
+	  dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
+	  echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_F)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -artifact_prefix=$(FUZZ_F)/artifacts/$$t/ $$dict tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+# The libFuzzer runtime comes from Debian's libclang-rt-14-dev: install it
+# when root, else say how (like the Makefile's `deps`).
+fuzz-deps:
+	@missing=""; \
+	for p in $(FUZZ_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing fuzz packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(FUZZ_F)/%.o: %.c | fuzz-deps
+	@mkdir -p $(dir $@)
+	@echo "  CC $< (fuzz)"
+	@$(FUZZ_CLANG) $(FUZZ_F_CFLAGS) -c -o $@ $<
+
+$(FUZZ_F)/libengram.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ_F)/%.o)
+	@rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_F)/fuzz_%: $(FUZZ_F)/tests/fuzz/fuzz_%.o $(FUZZ_F)/libengram.a | fuzz-deps
+	$(FUZZ_CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(FUZZ_LDFLAGS_$*) $(LDLIBS)
+
+# Keep the objects make would see as intermediate (built by chained rules).
+.SECONDARY: $(FUZZ_R_OBJS) $(FUZZ_F_OBJS)
+-include $(FUZZ_R_OBJS:.o=.d) $(FUZZ_F_OBJS:.o=.d)
