@@ -49,7 +49,7 @@ all: release
 
 release:
 	@$(MAKE) --no-print-directory MODE=release build-mode
-	@mkdir -p bin && cp build/release/engram-server bin/engram-server
+	@mkdir -p bin && cp build/release/engram-server bin/.engram-server.tmp && mv -f bin/.engram-server.tmp bin/engram-server
 
 debug:
 	@$(MAKE) --no-print-directory MODE=debug build-mode

@@ -241,6 +241,10 @@ const struct cmd_def *cmd_dispatch(struct client *c)
         reply_error(c, "NOAUTH Authentication required.");
         return NULL;
     }
+    if (durable_loading() && !(d->flags & CMD_LOADING)) {
+        reply_error(c, "LOADING engram is loading the dataset in memory");
+        return NULL;
+    }
     if ((c->flags & CLIENT_MONITOR) && (d->flags & (CMD_WRITE | CMD_READONLY))) {
         reply_error(c, "ERR Replica can't interact with the keyspace");
         return NULL;

@@ -115,7 +115,7 @@ static int wait_timeout_ms(struct ev *ev)
     return (int)((delta_us + 999) / 1000);
 }
 
-static void run_turn(struct ev *ev)
+static void run_turn_with(struct ev *ev, bool block)
 {
     struct epoll_event *events = ev->events;
     int n;
@@ -123,7 +123,7 @@ static void run_turn(struct ev *ev)
         ev->before_sleep_fn(ev, ev->hook_data);
     if (ev->stop)
         return;
-    n = epoll_wait(ev->epfd, events, ev->fds_max, wait_timeout_ms(ev));
+    n = epoll_wait(ev->epfd, events, ev->fds_max, block ? wait_timeout_ms(ev) : 0);
     /* n is -1 on EINTR (a signal): nothing to dispatch this turn. */
     for (int i = 0; i < n; i++) {
         int fd = events[i].data.fd;
@@ -136,15 +136,20 @@ static void run_turn(struct ev *ev)
         if (writable && (f->mask & EV_WRITABLE))
             f->wfn(ev, fd, f->data, EV_WRITABLE);
     }
-    if (ev->timer_fn && clock_mono_us() >= ev->timer_next_us) {
+    if (block && ev->timer_fn && clock_mono_us() >= ev->timer_next_us) {
         ev->timer_next_us = clock_mono_us() + (int64_t)ev->timer_interval_ms * 1000;
         ev->timer_fn(ev, ev->hook_data);
     }
+}
+
+void ev_run_once(struct ev *ev)
+{
+    run_turn_with(ev, false);
 }
 
 void ev_run(struct ev *ev)
 {
     ev->stop = false;
     while (!ev->stop)
-        run_turn(ev);
+        run_turn_with(ev, true);
 }

@@ -44,5 +44,7 @@ int ev_add(struct ev *ev, int fd, unsigned mask, ev_file_fn *fn, void *data);
 /* Drop interest in mask; with both bits, forget the fd. */
 void ev_del(struct ev *ev, int fd, unsigned mask);
 void ev_set_timer(struct ev *ev, int interval_ms, ev_hook_fn *fn);
+/* One turn that does not wait: before-sleep hook, ready fds. No timer. */
+void ev_run_once(struct ev *ev);
 /* Run until ev->stop. */
 void ev_run(struct ev *ev);

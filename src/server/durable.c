@@ -87,6 +87,8 @@ static struct {
     uint64_t loaded_keys;    /* from the snapshot at start */
     uint64_t snap_wal_bytes; /* wal bytes written when the last snapshot started */
     bool failed_handled;     /* D4 cleanup done */
+    bool wal_open;           /* wal_open() succeeded */
+    int64_t last_yield_us;   /* last time loading served the network */
 } dur;
 
 static void remove_temp_snapshots(void);
@@ -298,7 +300,7 @@ void durable_after_command(struct client *c, size_t reply_start)
 {
     const struct cmd_def *d = c->cmd;
     lsn_t need, lsn = 0;
-    if (!dur.enabled || dur.loading || !d)
+    if (!dur.wal_open || dur.loading || !d)
         return;
     need = keys_requirement(c, d);
     if (effect_count() > 0 && !wal_failed(&dur.wal)) {
@@ -314,14 +316,14 @@ void durable_after_command(struct client *c, size_t reply_start)
 
 void durable_log_effects(void)
 {
-    if (dur.enabled && !dur.loading && effect_count() > 0 && !wal_failed(&dur.wal))
+    if (dur.wal_open && !dur.loading && effect_count() > 0 && !wal_failed(&dur.wal))
         (void)wal_append(&dur.wal, db_now(), effect_data()->data, effect_data()->len);
 }
 
 bool durable_write_refused(struct client *c)
 {
     int err;
-    if (!dur.enabled || !(c->cmd->flags & CMD_WRITE))
+    if (!dur.wal_open || !(c->cmd->flags & CMD_WRITE))
         return false;
     err = wal_failed(&dur.wal);
     if (!err)
@@ -377,8 +379,18 @@ static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
 
 void durable_before_sleep(void)
 {
-    if (dur.enabled)
+    if (dur.wal_open)
         wal_flush(&dur.wal);
+}
+
+/* While loading, serve the network now and then (commands get -LOADING). */
+static void loading_yield(void)
+{
+    int64_t now = clock_mono_us();
+    if (now - dur.last_yield_us < 20000)
+        return;
+    dur.last_yield_us = now;
+    server_process_events_while_loading();
 }
 
 /* ---- Recovery --------------------------------------------------------- */
@@ -418,6 +430,8 @@ static int apply_record(void *ctx, const struct wal_record *r, char *err, size_t
     struct resp_parser p;
     size_t off = 0;
     int result = 0;
+    if ((r->lsn & 1023) == 0)
+        loading_yield();
     resp_parser_create(&p);
     p.bulk_bytes_max = UINT64_MAX;
     err[0] = '\0';
@@ -509,14 +523,17 @@ static int replay(struct recovery_result *res)
     return 0;
 }
 
+int durable_lock(void)
+{
+    dur.lock_fd = -1;
+    ht_create(&dur.keys, &dirty_type);
+    return lock_dir();
+}
+
 int durable_init(void)
 {
     struct recovery_result res;
     int rc;
-    dur.lock_fd = -1;
-    ht_create(&dur.keys, &dirty_type);
-    if (lock_dir() != 0)
-        return -1;
     dur.enabled = server.cfg.appendonly != 0;
     if (!dur.enabled)
         return 0;
@@ -536,6 +553,7 @@ int durable_init(void)
     }
     if (ev_add(&server.ev, dur.wal.event_fd, EV_READABLE, on_wal_event, NULL) != 0)
         return -1;
+    dur.wal_open = true;
     return 0;
 }
 
@@ -590,7 +608,7 @@ int durable_bgsave(bool sync)
 {
     lsn_t lsn;
     int rc;
-    if (!dur.enabled)
+    if (!dur.wal_open)
         return -ENOTSUP;
     lsn = dur.wal.next_lsn - 1;
     dur.snap_wal_bytes = dur.wal.stats.bytes + dur.wal.open.len;
@@ -625,7 +643,7 @@ void durable_cron(void)
 {
     lsn_t done;
     uint64_t written;
-    if (!dur.enabled)
+    if (!dur.wal_open)
         return;
     done = snapshot_cron();
     if (done)
@@ -652,9 +670,10 @@ static void free_dirty(struct ht_node *n, void *ctx)
 void durable_shutdown(void)
 {
     snapshot_shutdown();
-    if (dur.enabled) {
+    if (dur.wal_open) {
         ev_del(&server.ev, dur.wal.event_fd, EV_READABLE);
         wal_close(&dur.wal);
+        dur.wal_open = false;
     }
     ht_destroy(&dur.keys, free_dirty, NULL);
     mem_free(dur.fifo);
@@ -673,7 +692,7 @@ void durable_info(struct buf *b)
     uint64_t fsyncs = 0, bytes = 0;
     lsn_t last = 0, durable = 0;
     int err = 0;
-    if (dur.enabled) {
+    if (dur.wal_open) {
         wal_stats_percentiles(&dur.wal, &f50, &f99, &b50, &b99, &fsyncs, &bytes);
         last = dur.wal.next_lsn - 1;
         durable = wal_durable_lsn(&dur.wal);

@@ -21,7 +21,11 @@
 
 struct buf;
 
-/* 0, or -1 after logging why the server must not start. */
+/* Lock the data directory (one server per directory). 0 or -1 (logged). */
+int durable_lock(void);
+/* Load the snapshot, replay the WAL, open it. The network is served while
+ * loading (commands get -LOADING). 0, or -1 after logging why the server
+ * must not start. */
 int durable_init(void);
 void durable_shutdown(void);
 /* True (and an error reply sent) if c's command is a write and the WAL

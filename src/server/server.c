@@ -469,6 +469,11 @@ static void before_sleep(struct ev *ev, void *data)
         ev->stop = true;
 }
 
+void server_process_events_while_loading(void)
+{
+    ev_run_once(&server.ev);
+}
+
 void server_apply_hz(void)
 {
     if (server.cfg.hz < HZ_MIN)
@@ -597,11 +602,13 @@ int server_init(void)
     for (int i = 0; i < server.cfg.databases; i++)
         db_create(&server.dbs[i], i);
     setup_signals();
-    if (durable_init() != 0)
+    if (durable_lock() != 0)
         return -1;
     rc = open_listeners();
     if (rc != 0)
         return rc;
+    if (durable_init() != 0)
+        return -1;
     log_notice("engram %s (Redis %s compatible) started, pid=%d, port=%d", ENGRAM_VERSION,
                "7.0.15", (int)getpid(), server.cfg.port);
     log_notice("Ready to accept connections");

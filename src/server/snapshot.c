@@ -183,6 +183,8 @@ void snapshot_info(struct buf *b)
 struct load_ctx {
     int64_t now_ms;    /* keys expiring before this are skipped */
     uint64_t skipped;  /* expired keys not loaded */
+    uint64_t seen;     /* keys read so far */
+    int64_t yield_us;  /* last time the network was served */
 };
 
 static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const char *key,
@@ -192,6 +194,10 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
     struct db_entry *e;
     if (dbi < 0 || dbi >= server.cfg.databases || type != SNAP_TYPE_STRING)
         return -1;
+    if ((++x->seen & 4095) == 0 && clock_mono_us() - x->yield_us > 20000) {
+        x->yield_us = clock_mono_us();
+        server_process_events_while_loading(); /* clients get -LOADING meanwhile */
+    }
     if (expire_ms >= 0 && expire_ms <= x->now_ms) {
         x->skipped++;
         return 0;
