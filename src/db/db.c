@@ -375,6 +375,11 @@ size_t db_expire_cycle(struct db *db, int64_t deadline_us)
     return deleted;
 }
 
+void db_reserve(struct db *db, size_t n)
+{
+    ht_reserve(&db->keys, n);
+}
+
 size_t db_expire_all(struct db *db)
 {
     size_t deleted = 0;

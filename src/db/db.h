@@ -125,6 +125,8 @@ void db_foreach(struct db *db, db_visit_fn *fn, void *ctx);
  * keys. Returns the number of keys deleted.
  */
 size_t db_expire_cycle(struct db *db, int64_t deadline_us);
+/* Size an empty database for about n keys (loading). */
+void db_reserve(struct db *db, size_t n);
 /* Delete every key whose TTL has passed (after loading). Returns the
  * number deleted. */
 size_t db_expire_all(struct db *db);

@@ -19,6 +19,12 @@
 static struct buf rec;
 static int count;
 static uint64_t units_total;
+static bool recording = true;
+
+void effect_set_recording(bool on)
+{
+    recording = on;
+}
 
 void effect_begin(void)
 {
@@ -29,6 +35,8 @@ void effect_begin(void)
 void effect_add(int db, int argc, const struct effect_arg *args)
 {
     ASSERT(argc > 0);
+    if (!recording)
+        return;
     resp_w_array(&rec, argc + 1);
     resp_w_bulk_ll(&rec, db);
     for (int i = 0; i < argc; i++)

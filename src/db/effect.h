@@ -18,6 +18,7 @@
  */
 #include "core/buf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@ struct effect_arg {
 #define EFFECT_ARG(p, len) ((struct effect_arg){(p), (len)})
 #define EFFECT_LIT(s) ((struct effect_arg){(s), sizeof(s) - 1})
 
+/* Switch recording off (WAL replay: the effects being applied are already
+ * logged) or back on. */
+void effect_set_recording(bool on);
 /* Start collecting effects for a new command (drops the previous ones). */
 void effect_begin(void);
 /* Record one effect on database db. */

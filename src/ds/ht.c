@@ -132,6 +132,19 @@ bool ht_rehash_ms(struct ht *h, int ms)
     return false;
 }
 
+void ht_reserve(struct ht *h, size_t n)
+{
+    size_t size = HT_INITIAL_SIZE;
+    if (ht_count(h) != 0 || ht_is_rehashing(h))
+        return;
+    while (size < n && size < ((size_t)1 << 40))
+        size *= 2;
+    mem_free(h->tables[0]);
+    h->tables[0] = NULL;
+    h->sizes[0] = 0;
+    start_resize(h, size);
+}
+
 static void maybe_grow(struct ht *h)
 {
     if (ht_is_rehashing(h))

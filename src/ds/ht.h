@@ -62,6 +62,9 @@ void ht_remove_node(struct ht *h, struct ht_node *n, uint64_t hash);
 /* Replace node old (in the table, same key) with node new in place. */
 void ht_replace_node(struct ht *h, struct ht_node *old, struct ht_node *new_node, uint64_t hash);
 
+/* Size an empty table for about n nodes at once (bulk loading), so no
+ * incremental rehash happens while they are inserted. */
+void ht_reserve(struct ht *h, size_t n);
 /* Move up to `buckets` buckets to the new table. Returns true if more
  * rehashing remains. */
 bool ht_rehash_step(struct ht *h, size_t buckets);

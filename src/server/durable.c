@@ -57,6 +57,7 @@
 #include <strings.h>
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct dirty_key {
@@ -83,6 +84,7 @@ static struct {
     lsn_t global_lsn;        /* a db-wide write not yet durable, or 0 */
     struct client *held;     /* clients with holds (doubly linked) */
     struct client replay;    /* private client for recovery */
+    struct resp_parser replay_parser; /* decodes record bodies */
     uint64_t loaded_records; /* replayed at start */
     uint64_t loaded_keys;    /* from the snapshot at start */
     uint64_t snap_wal_bytes; /* wal bytes written when the last snapshot started */
@@ -427,35 +429,33 @@ static int apply_effect(struct client *rc, char *err, size_t cap)
 static int apply_record(void *ctx, const struct wal_record *r, char *err, size_t cap)
 {
     struct client *rc = ctx;
-    struct resp_parser p;
+    struct resp_parser *p = &dur.replay_parser;
     size_t off = 0;
     int result = 0;
     if ((r->lsn & 1023) == 0)
         loading_yield();
-    resp_parser_create(&p);
-    p.bulk_bytes_max = UINT64_MAX;
+    resp_parser_reset(p);
     err[0] = '\0';
     db_set_now(r->time_ms);
     while (off < r->body_bytes && result == 0) {
-        int64_t n = resp_parse(&p, r->body + off, r->body_bytes - off);
-        if (n <= 0 || p.is_inline) {
+        int64_t n = resp_parse(p, r->body + off, r->body_bytes - off);
+        if (n <= 0 || p->is_inline) {
             snprintf(err, cap, "effects are not complete RESP arrays");
             result = -1;
             break;
         }
-        if (p.argc > rc->argv_cap) {
-            rc->argv = mem_realloc(rc->argv, (size_t)p.argc * sizeof(*rc->argv));
-            rc->argv_cap = p.argc;
+        if (p->argc > rc->argv_cap) {
+            rc->argv = mem_realloc(rc->argv, (size_t)p->argc * sizeof(*rc->argv));
+            rc->argv_cap = p->argc;
         }
-        for (int i = 0; i < p.argc; i++) {
-            rc->argv[i].p = resp_arg_ptr(&p, r->body + off, i);
-            rc->argv[i].len = p.args[i].len;
+        for (int i = 0; i < p->argc; i++) {
+            rc->argv[i].p = resp_arg_ptr(p, r->body + off, i);
+            rc->argv[i].len = p->args[i].len;
         }
-        rc->argc = p.argc;
+        rc->argc = p->argc;
         result = apply_effect(rc, err, cap);
         off += (size_t)n;
     }
-    resp_parser_destroy(&p);
     return result;
 }
 
@@ -485,6 +485,26 @@ static int lock_dir(void)
     return 0;
 }
 
+/* Before replaying into an empty db 0, size it for the WAL at hand: one key
+ * per ~64 bytes of log is an upper estimate for typical records, and it
+ * saves rehashing the table again and again while it fills. */
+static void presize_for_wal(void)
+{
+    char path[4096];
+    struct stat st;
+    lsn_t *lsns = NULL;
+    uint64_t bytes = 0;
+    int n = recovery_list_segments(server.cfg.dir, &lsns);
+    for (int i = 0; i < n; i++) {
+        wal_segment_path(path, sizeof(path), server.cfg.dir, lsns[i]);
+        if (stat(path, &st) == 0)
+            bytes += (uint64_t)st.st_size;
+    }
+    mem_free(lsns);
+    if (db_size(&server.dbs[0]) == 0 && bytes / 64 > 1024)
+        db_reserve(&server.dbs[0], (size_t)(bytes / 64));
+}
+
 static int replay(struct recovery_result *res)
 {
     char err[1024];
@@ -495,16 +515,24 @@ static int replay(struct recovery_result *res)
     dur.replay.fd = -1;
     dur.replay.flags = CLIENT_REPLY_OFF;
     dur.replay.authenticated = true;
+    resp_parser_create(&dur.replay_parser);
+    dur.replay_parser.bulk_bytes_max = UINT64_MAX;
     dur.loading = true;
+    effect_set_recording(false);
     rc = snapshot_load(&snap_lsn, &dur.loaded_keys);
     if (rc != 0) {
         dur.loading = false;
+        effect_set_recording(true);
+        resp_parser_destroy(&dur.replay_parser);
         return -1;
     }
+    presize_for_wal();
     rc = recovery_run(server.cfg.dir, snap_lsn, apply_record, &dur.replay, res, err,
                       sizeof(err));
     dur.loading = false;
+    effect_set_recording(true);
     mem_free(dur.replay.argv);
+    resp_parser_destroy(&dur.replay_parser);
     if (rc != 0) {
         log_warning("Can't load the data: %s", err);
         return -1;

@@ -233,8 +233,8 @@ static int check_file(const uint8_t *p, size_t size, lsn_t *lsn, char *err, size
     return 0;
 }
 
-int snap_load(const char *path, snap_key_fn *fn, void *ctx, lsn_t *lsn_out, uint64_t *keys_out,
-              char *err, size_t cap)
+int snap_load(const char *path, snap_begin_fn *begin, snap_key_fn *fn, void *ctx,
+              lsn_t *lsn_out, uint64_t *keys_out, char *err, size_t cap)
 {
     struct stat st;
     const uint8_t *p;
@@ -254,8 +254,11 @@ int snap_load(const char *path, snap_key_fn *fn, void *ctx, lsn_t *lsn_out, uint
         snprintf(err, cap, "can't map: %s", strerror(errno));
         return -1;
     }
-    if (check_file(p, (size_t)st.st_size, lsn_out, err, cap) == 0)
+    if (check_file(p, (size_t)st.st_size, lsn_out, err, cap) == 0) {
+        if (begin)
+            begin(ctx, get_le(p + st.st_size - 12, 8));
         rc = load_entries(p, (size_t)st.st_size, fn, ctx, keys_out, err, cap);
+    }
     munmap((void *)p, (size_t)st.st_size);
     return rc;
 }

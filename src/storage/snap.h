@@ -46,6 +46,8 @@ int snap_writer_commit(struct snap_writer *w);
 /* Close and remove the temp file. */
 void snap_writer_abort(struct snap_writer *w);
 
+/* Called once before the keys, with their number. */
+typedef void snap_begin_fn(void *ctx, uint64_t keys);
 typedef int snap_key_fn(void *ctx, int db, uint8_t value_type, int64_t expire_ms,
                         const char *key, uint32_t key_len, const char *val, uint32_t val_len);
 
@@ -53,8 +55,8 @@ typedef int snap_key_fn(void *ctx, int db, uint8_t value_type, int64_t expire_ms
  * Load a snapshot file: verify it whole, then call fn for each key. Sets
  * *lsn_out to the lsn it covers. 0, or -1 with a reason in err.
  */
-int snap_load(const char *path, snap_key_fn *fn, void *ctx, lsn_t *lsn_out, uint64_t *keys_out,
-              char *err, size_t cap);
+int snap_load(const char *path, snap_begin_fn *begin, snap_key_fn *fn, void *ctx,
+              lsn_t *lsn_out, uint64_t *keys_out, char *err, size_t cap);
 
 /* The lsns of the finished snapshots in <dir>/snap, newest first.
  * Caller frees *lsns_out with mem_free. Count or -errno. */
