@@ -1,0 +1,484 @@
+"""
+Tests of tools/engram-check (verify, dump, repair) on WAL files written by
+a real server: write data, stop the server, then check, damage and repair
+the files and start the server on them again.
+
+The tool is $ENGRAM_CHECK (default: build/asan/engram-check, built by
+`make asan`). Some cases need WAL files a server does not write in a short
+test (several segments, an lsn out of sequence, a bad body with a good
+checksum); those are built from the real records with the small encoder
+below, which follows docs/formats/wal.md.
+"""
+import glob
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+import conftest
+from conftest import Server
+
+pytestmark = pytest.mark.skipif(conftest.AGAINST_REDIS, reason="engram's WAL only")
+
+CHECK = os.environ.get("ENGRAM_CHECK",
+                       os.path.join(conftest.ROOT, "build", "asan", "engram-check"))
+SEG_HEADER_BYTES = 32
+REC_HEADER_BYTES = 32
+SEG1 = "00000000000000000001.wal"
+TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+# ---- WAL encoding (docs/formats/wal.md) ---------------------------------
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _crc32c_table()
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def seg_header(first_lsn):
+    h = b"ENGRMWAL" + struct.pack("<IIQI", 1, SEG_HEADER_BYTES, first_lsn, 0)
+    return h + struct.pack("<I", crc32c(h))
+
+
+def record(lsn, time_ms, body):
+    h = struct.pack("<IIQq", 0x4C415745, len(body), lsn, time_ms)
+    return h + struct.pack("<II", crc32c(body, crc32c(h)), 0) + body
+
+
+def effect(db, *args):
+    parts = [str(db).encode()] + [a if isinstance(a, bytes) else str(a).encode() for a in args]
+    out = b"*%d\r\n" % len(parts)
+    for p in parts:
+        out += b"$%d\r\n%s\r\n" % (len(p), p)
+    return out
+
+
+def read_records(path):
+    """[(offset, lsn, time_ms, body)] of a well-formed segment file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, off = [], SEG_HEADER_BYTES
+    while off + REC_HEADER_BYTES <= len(data):
+        magic, n, lsn, t = struct.unpack_from("<IIQq", data, off)
+        if magic != 0x4C415745:
+            break
+        out.append((off, lsn, t, data[off + REC_HEADER_BYTES:off + REC_HEADER_BYTES + n]))
+        off += REC_HEADER_BYTES + n
+    return out
+
+
+def test_encoder_matches_the_format():
+    assert crc32c(b"123456789") == 0xE3069283
+
+
+# ---- helpers -------------------------------------------------------------
+
+def check(*args):
+    """Run engram-check; returns (exit code, stdout, stderr)."""
+    assert os.path.exists(CHECK), "%s is missing: run `make asan`" % CHECK
+    p = subprocess.run([CHECK] + [str(a) for a in args], capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def start(data_dir):
+    """A server on data_dir (its own temp dir holds only the log); stop() keeps data_dir."""
+    return Server(args=("--dir", data_dir))
+
+
+def start_fails(data_dir):
+    """Start a server on data_dir that must refuse to start; returns its output."""
+    argv = [conftest.server_binary(), "--port", str(conftest.free_port()), "--bind", "127.0.0.1",
+            "--dir", data_dir]
+    p = subprocess.run(argv, capture_output=True, timeout=30)
+    assert p.returncode != 0, "the server started on a corrupt WAL"
+    return (p.stdout + p.stderr).decode(errors="replace")
+
+
+def wal_path(data_dir, name=SEG1):
+    return os.path.join(data_dir, "wal", name)
+
+
+@pytest.fixture
+def data_dir():
+    d = tempfile.mkdtemp(prefix="engram-check-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def written(data_dir):
+    """Write known records through a real server, then stop it (SIGKILL).
+
+    lsn 1 SET foo bar; 2 INCRBY counter 5; 3 PEXPIREAT foo <abs ms>;
+    4 SET of a binary key and value; 5 DEL counter; 6 SET x 1 PXAT;
+    7 DEL x ; INCRBY x 1 (two effects: x expired lazily); 8 SET in db 3.
+    """
+    s = start(data_dir)
+    try:
+        r = s.client()
+        assert r.set("foo", "bar")
+        assert r.incrby("counter", 5) == 5
+        before_ms = int(time.time() * 1000)
+        assert r.expire("foo", 1000)
+        after_ms = int(time.time() * 1000)
+        assert r.set(b"k\x00\n\"", b"v\\\t\xff")
+        assert r.delete("counter") == 1
+        # SET x PX 20, a 50 ms pause, INCR x, in one write: INCR finds x
+        # expired and deletes it before the active expiry cycle can.
+        with s.raw() as sock:
+            sock.sendall(b"SET x 1 PX 20\r\nDEBUG SLEEP 0.05\r\nINCR x\r\n")
+            got = b""
+            while got.count(b"\r\n") < 3:
+                got += sock.recv(1024)
+            assert got == b"+OK\r\n+OK\r\n:1\r\n"
+        r3 = s.client(db=3)
+        assert r3.set("k3", "v3")
+        r.close()
+        r3.close()
+    finally:
+        s.stop()
+    return {"dir": data_dir, "expire_window": (before_ms + 1000000, after_ms + 1000000)}
+
+
+# ---- verify --------------------------------------------------------------
+
+def test_verify_ok(written):
+    rc, out, err = check("verify", written["dir"])
+    assert rc == 0, out + err
+    assert "%s: 8 records, lsn 1..8, " % wal_path(written["dir"]) in out
+    assert out.strip().splitlines()[-1] == "OK: 1 segment, 8 records, lsn 1..8"
+
+
+def test_usage():
+    rc, out, _ = check("--help")
+    assert rc == 0 and "snapshot" in out.lower()
+    assert check()[0] == 2
+    assert check("verify")[0] == 2
+    assert check("frobnicate", "/")[0] == 2
+    assert check("verify", "/nonexistent-engram-dir")[0] == 2
+    assert check("dump", "/", "--from-lsn")[0] == 2
+    assert check("dump", "/", "--from-lsn", "x")[0] == 2
+    assert check("dump", "/", "--bogus", "1")[0] == 2
+    assert check("dump", "/", "--from-lsn", "5", "--to-lsn", "2")[0] == 2
+
+
+def test_verify_without_wal_dir(data_dir):
+    rc, _, err = check("verify", data_dir)
+    assert rc == 1 and "wal" in err
+
+
+# ---- dump ----------------------------------------------------------------
+
+def test_dump_lines(written):
+    rc, out, err = check("dump", written["dir"])
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 8
+    for i, line in enumerate(lines):
+        assert re.match(r"lsn=%d time=%s db=\d " % (i + 1, TIME_RE), line), line
+    tails = [line.split(" ", 2)[2] for line in lines]
+    assert tails[0] == 'db=0 SET "foo" "bar"'
+    assert tails[1] == 'db=0 INCRBY "counter" "5"'
+    m = re.fullmatch(r'db=0 PEXPIREAT "foo" "(\d+)"', tails[2])
+    assert m, tails[2]
+    lo, hi = written["expire_window"]
+    assert lo <= int(m.group(1)) <= hi  # EXPIRE 1000 became an absolute time in ms
+    assert tails[3] == r'db=0 SET "k\x00\n\"" "v\\\t\xff"'
+    assert tails[4] == 'db=0 DEL "counter"'
+    assert re.fullmatch(r'db=0 SET "x" "1" "PXAT" "\d+"', tails[5]), tails[5]
+    assert tails[6] == 'db=0 DEL "x" ; db=0 INCRBY "x" "1"'
+    assert tails[7] == 'db=3 SET "k3" "v3"'
+
+
+def test_dump_time_is_the_record_time(written):
+    recs = read_records(wal_path(written["dir"]))
+    _, out, _ = check("dump", written["dir"], "--to-lsn", 1)
+    t_ms = recs[0][2]
+    want = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t_ms // 1000)) + ".%03dZ" % (t_ms % 1000)
+    assert out.startswith("lsn=1 time=%s " % want)
+
+
+def test_dump_lsn_range(written):
+    d = written["dir"]
+    _, out, _ = check("dump", d, "--from-lsn", 2, "--to-lsn", 3)
+    assert [line.split()[0] for line in out.splitlines()] == ["lsn=2", "lsn=3"]
+    _, out, _ = check("dump", d, "--from-lsn", 7)
+    assert [line.split()[0] for line in out.splitlines()] == ["lsn=7", "lsn=8"]
+    _, out, _ = check("dump", d, "--to-lsn", 1)
+    assert [line.split()[0] for line in out.splitlines()] == ["lsn=1"]
+    rc, out, _ = check("dump", d, "--from-lsn", 100)
+    assert rc == 0 and out == ""
+
+
+# ---- torn tail -------------------------------------------------------------
+
+def test_torn_tail_is_valid(written):
+    d = written["dir"]
+    path = wal_path(d)
+    size = os.path.getsize(path)
+    with open(path, "ab") as f:  # half a record header: a crash mid-write
+        f.write(record(9, 0, effect(0, "SET", "lost", "1"))[:20])
+    rc, out, err = check("verify", d)
+    assert rc == 0, out + err
+    assert "torn tail at %s offset %d (would be truncated at start)" % (path, size) in out
+    assert "OK: 1 segment, 8 records, lsn 1..8" in out
+    rc, out, err = check("dump", d)
+    assert rc == 0 and len(out.splitlines()) == 8 and "torn tail" in err
+    s = start(d)  # the server agrees: it cuts the tail and starts
+    try:
+        assert s.client().get("k3") is None  # db 0
+        assert s.client(db=3).get("k3") == b"v3"
+    finally:
+        s.stop()
+    assert os.path.getsize(path) == size
+
+
+# ---- corruption and repair -------------------------------------------------
+
+def flip_byte(path, offset):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
+def test_corrupt_early_record_then_repair(written):
+    d = written["dir"]
+    path = wal_path(d)
+    recs = read_records(path)
+    bad_off = recs[1][0]  # lsn 2, INCRBY counter 5
+    with open(path, "rb") as f:
+        original = f.read()
+    flip_byte(path, bad_off + REC_HEADER_BYTES + 3)
+
+    rc, out, err = check("verify", d)
+    assert rc == 1, out + err
+    assert "CORRUPT: %s offset %d lsn 2:" % (path, bad_off) in out
+    rc, out, err = check("dump", d)
+    assert rc == 1 and "CORRUPT" in err
+    assert len(out.splitlines()) == 1 and out.startswith("lsn=1 ")
+    assert "corruption" in start_fails(d).lower()
+
+    rc, out, err = check("repair", d)
+    assert rc == 0, out + err
+    cuts = glob.glob(path + ".cut-*")
+    assert len(cuts) == 1, os.listdir(os.path.join(d, "wal"))
+    assert re.fullmatch(re.escape(path) + r"\.cut-\d+", cuts[0])
+    with open(cuts[0], "rb") as f:
+        cut = f.read()
+    flipped = REC_HEADER_BYTES + 3
+    assert len(cut) == len(original) - bad_off
+    assert cut[:flipped] == original[bad_off:bad_off + flipped]
+    assert cut[flipped] == original[bad_off + flipped] ^ 0xFF
+    assert cut[flipped + 1:] == original[bad_off + flipped + 1:]
+    assert os.path.getsize(path) == bad_off
+    assert "truncated %s at offset %d" % (path, bad_off) in out
+    assert "repaired: 1 segment, 1 record, lsn 1..1" in out
+
+    assert check("verify", d)[0] == 0
+    s = start(d)
+    try:
+        r = s.client()
+        assert r.get("foo") == b"bar"  # lsn 1 survived
+        assert r.get("counter") is None  # lsn 2 and later were cut
+        assert r.ttl("foo") == -1
+        assert r.set("after", "repair")  # the log continues at lsn 2
+    finally:
+        s.stop()
+    _, out, _ = check("dump", d)
+    assert [line.split()[0] for line in out.splitlines()] == ["lsn=1", "lsn=2"]
+    assert out.splitlines()[1].endswith('SET "after" "repair"')
+
+
+def test_repair_of_a_clean_wal_does_nothing(written):
+    rc, out, _ = check("repair", written["dir"])
+    assert rc == 0 and "nothing to repair" in out
+    assert os.listdir(os.path.join(written["dir"], "wal")) == [SEG1]
+
+
+def test_repair_refuses_while_a_server_runs(written):
+    d = written["dir"]
+    s = start(d)
+    try:
+        with open(wal_path(d), "rb") as f:
+            before = f.read()
+        rc, out, err = check("repair", d)
+        assert rc == 1, out + err
+        assert "locked by a running engram server (pid %d)" % s.proc.pid in err
+        with open(wal_path(d), "rb") as f:
+            assert f.read() == before
+        assert glob.glob(wal_path(d) + ".cut-*") == []
+    finally:
+        s.stop()
+
+
+# ---- crafted WALs: several segments, lsn order, bodies -----------------------
+
+def split_segment(data_dir, first_of_second):
+    """Rewrite the single segment as two, the second starting at lsn first_of_second."""
+    path = wal_path(data_dir)
+    recs = read_records(path)
+    seg_a = seg_header(1) + b"".join(record(l, t, b) for _, l, t, b in recs if l < first_of_second)
+    seg_b = seg_header(first_of_second) + b"".join(
+        record(l, t, b) for _, l, t, b in recs if l >= first_of_second)
+    with open(path, "wb") as f:
+        f.write(seg_a)
+    second = wal_path(data_dir, "%020d.wal" % first_of_second)
+    with open(second, "wb") as f:
+        f.write(seg_b)
+    return path, second
+
+
+def test_verify_several_segments(written):
+    d = written["dir"]
+    first, second = split_segment(d, 4)
+    rc, out, err = check("verify", d)
+    assert rc == 0, out + err
+    assert "%s: 3 records, lsn 1..3, " % first in out
+    assert "%s: 5 records, lsn 4..8, " % second in out
+    assert "OK: 2 segments, 8 records, lsn 1..8" in out
+    _, out, _ = check("dump", d, "--from-lsn", 3, "--to-lsn", 4)
+    assert [line.split()[0] for line in out.splitlines()] == ["lsn=3", "lsn=4"]
+    s = start(d)  # the server reads the crafted segments too
+    try:
+        assert s.client(db=3).get("k3") == b"v3"
+    finally:
+        s.stop()
+
+
+def test_bad_record_in_an_older_segment_and_repair(written):
+    d = written["dir"]
+    first, second = split_segment(d, 4)
+    with open(first, "r+b") as f:  # the last record of segment 1 loses its end
+        f.truncate(os.path.getsize(first) - 5)
+    bad_off = read_records(first)[2][0]
+    rc, out, _ = check("verify", d)
+    assert rc == 1
+    assert "CORRUPT: %s offset %d lsn 3:" % (first, bad_off) in out
+    assert "1 later segment(s) not checked" in out
+    start_fails(d)
+
+    rc, out, err = check("repair", d)
+    assert rc == 0, out + err
+    moved = glob.glob(second + ".after-repair-*")
+    assert len(moved) == 1 and not os.path.exists(second)
+    assert len(glob.glob(first + ".cut-*")) == 1
+    assert "repaired: 1 segment, 2 records, lsn 1..2" in out
+    s = start(d)
+    try:
+        assert s.client().get("foo") == b"bar"
+        assert s.client(db=3).get("k3") is None
+    finally:
+        s.stop()
+
+
+def test_missing_segment_is_corruption(written):
+    d = written["dir"]
+    _, second = split_segment(d, 4)
+    recs = read_records(second)
+    with open(second, "wb") as f:  # segment 4 keeps lsn 4..5; segment 7 holds 7..8
+        f.write(seg_header(4) + b"".join(record(l, t, b) for _, l, t, b in recs if l <= 5))
+    third = wal_path(d, "%020d.wal" % 7)
+    with open(third, "wb") as f:
+        f.write(seg_header(7) + b"".join(record(l, t, b) for _, l, t, b in recs if l >= 7))
+    rc, out, _ = check("verify", d)
+    assert rc == 1
+    assert "CORRUPT: %s offset 32 lsn 6: segment starts at lsn 7" % third in out
+    rc, out, _ = check("repair", d)
+    assert rc == 0
+    assert "removed %s" % third in out and len(glob.glob(third + ".cut-*")) == 1
+    assert "repaired: 2 segments, 5 records, lsn 1..5" in out
+
+
+def test_lsn_out_of_sequence(written):
+    d = written["dir"]
+    path = wal_path(d)
+    recs = read_records(path)
+    data = seg_header(1)
+    for _, lsn, t, body in recs:
+        data += record(9 if lsn == 3 else lsn, t, body)  # good checksum, wrong lsn
+    with open(path, "wb") as f:
+        f.write(data)
+    rc, out, _ = check("verify", d)
+    assert rc == 1
+    assert "offset %d lsn 3: record has lsn 9 where 3 was expected" % recs[2][0] in out
+
+
+@pytest.mark.parametrize("body,why", [
+    (b"SET foo bar\r\n", "does not start with a RESP array"),
+    (b"*2\r\n$1\r\n0\r\n$3\r\nSE", "truncated"),
+    (effect("x", "SET", "k", "v"), "is not a number"),
+    (effect(0), "elements"),
+    (b"", "empty body"),
+])
+def test_bad_body_with_good_checksum(data_dir, body, why):
+    os.mkdir(os.path.join(data_dir, "wal"))
+    good = effect(0, "SET", "k", "v")
+    with open(wal_path(data_dir), "wb") as f:
+        f.write(seg_header(1) + record(1, 1700000000000, good) + record(2, 1700000000001, body)
+                + record(3, 1700000000002, good))
+    rc, out, _ = check("verify", data_dir)
+    assert rc == 1
+    assert "offset %d lsn 2: invalid effects: " % (32 + 32 + len(good)) in out
+    assert why in out
+
+
+def test_dump_of_a_crafted_record(data_dir):
+    os.mkdir(os.path.join(data_dir, "wal"))
+    body = effect(0, "DEL", "a") + effect(2, "SET", b"\x01\r", "q\"")
+    with open(wal_path(data_dir), "wb") as f:
+        f.write(seg_header(1) + record(1, 1700000000123, body))
+    rc, out, _ = check("dump", data_dir)
+    assert rc == 0
+    assert out == ('lsn=1 time=2023-11-14T22:13:20.123Z db=0 DEL "a" ; '
+                   'db=2 SET "\\x01\\r" "q\\""\n')
+
+
+def test_interrupted_segment_creation_is_a_torn_tail(written):
+    d = written["dir"]
+    empty = wal_path(d, "%020d.wal" % 9)
+    open(empty, "wb").close()
+    rc, out, _ = check("verify", d)
+    assert rc == 0
+    assert "torn tail at %s offset 0" % empty in out
+
+
+def test_gap_covered_by_a_snapshot_is_accepted(written):
+    d = written["dir"]
+    _, second = split_segment(d, 4)
+    os.remove(second)
+    recs = read_records(wal_path(written["dir"]))  # lsn 1..3
+    assert [l for _, l, _, _ in recs] == [1, 2, 3]
+    seven = wal_path(d, "%020d.wal" % 7)
+    body = effect(0, "SET", "k", "v")
+    with open(seven, "wb") as f:
+        f.write(seg_header(7) + record(7, 1700000000000, body))
+    assert check("verify", d)[0] == 1  # lsn 4..6 are nowhere
+    os.mkdir(os.path.join(d, "snap"))
+    open(os.path.join(d, "snap", "%020d.snap" % 6), "wb").close()  # only its name is read
+    rc, out, err = check("verify", d)
+    assert rc == 0, out + err
+    assert "lsn 4..6 not in the WAL: covered by the snapshot at lsn 6" in out
+    assert "OK: 2 segments, 4 records, lsn 1..7" in out
