@@ -1,32 +1,57 @@
 #!/usr/bin/env bash
 # bench/compare.sh - throughput and memory comparison: engram vs redis-server.
 #
-# Starts one engram and one redis-server (persistence off) on free loopback
-# ports, runs redis-benchmark against both in the same run (interleaved, engram
-# then redis for every row, so both see the same machine noise), measures RSS
-# after loading identical data, prints a table and appends it to
-# bench/RESULTS.md.
+# Two sections, both by default, each on freshly started servers with data
+# dirs in one scratch directory under ${TMPDIR:-/tmp}:
+#
+#   persistence off  engram --appendonly no vs redis-server --save ''
+#                    --appendonly no: memory after loading identical data,
+#                    then SET/GET/INCR/MSET at -P 1 and -P 16.
+#   durable          engram with its defaults (--appendonly yes --appendfsync
+#                    always) vs redis-server --appendonly yes --appendfsync
+#                    always --save '', with redis-server --appendonly no
+#                    --save '' as the no-persistence ceiling: SET and INCR at
+#                    -P 1 and -P 16, then GET throughput while a background
+#                    SET load from LOAD_CLIENTS clients runs on the same server,
+#                    plus engram's WAL statistics (fsync latency, group-commit
+#                    batch size) for every engram run.
+#
+# Every row runs the servers one after the other (interleaved, so all see the
+# same machine noise), prints a table and appends it to bench/RESULTS.md.
+#
+# Usage: bench/compare.sh [--all | --durable | --persistence-off]
 #
 # Environment:
-#   N            requests per benchmark run (default: 200000 at -P 1,
-#                1000000 at -P 16)
-#   ENGRAM_BIN   engram binary (default: <repo>/bin/engram-server, built with
-#                make if missing)
-#   ENGRAM_ARGS  extra arguments for the engram binary (split on whitespace,
-#                no quote handling)
-#   REDIS_BIN    redis-server binary (default: redis-server from PATH)
-#   SKIP_MEMORY  1 = skip the memory measurement
-#   QUICK        1 = smoke test: tiny request counts and 10000 keys for memory
-#   MEM_KEYS     number of keys for the memory measurement (default 1000000)
-#   ROUNDS       runs per server per row, alternating engram/redis; the median
+#   MODE         all (default), durable, or off (= persistence off only);
+#                the flags above set it too
+#   N            requests per benchmark run (default: 200000 at -P 1 and
+#                1000000 at -P 16; durable write rows 100000 / 500000)
+#   ROUNDS       runs per server per row, in rotating server order; the median
 #                is reported (default 1)
+#   QUICK        1 = smoke test: tiny request counts and 10000 keys for memory
+#   LOAD_CLIENTS clients of the background SET load in "GET under write load"
+#                (default 8)
+#   LOAD_WARMUP  seconds the background load runs before GET is measured
+#                (default 1)
+#   SKIP_MEMORY  1 = skip the memory measurement
+#   MEM_KEYS     number of keys for the memory measurement (default 1000000)
+#   ENGRAM_BIN   engram binary (default: <repo>/bin/engram-server, brought up
+#                to date with make first)
+#   ENGRAM_ARGS  extra arguments for every engram started (split on
+#                whitespace, no quote handling; they come last and so override
+#                the script's own options, e.g. --appendonly no)
+#   REDIS_BIN    redis-server binary (default: redis-server from PATH)
 #   RESULTS_FILE where to append the results (default: bench/RESULTS.md)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+PROG=compare.sh
+# shellcheck source=bench/lib.sh
+source "$SCRIPT_DIR/lib.sh"
+
 CMDLINE=""
-for v in N QUICK SKIP_MEMORY MEM_KEYS ROUNDS ENGRAM_BIN ENGRAM_ARGS REDIS_BIN RESULTS_FILE; do
+for v in MODE N QUICK ROUNDS LOAD_CLIENTS LOAD_WARMUP SKIP_MEMORY MEM_KEYS ENGRAM_BIN \
+    ENGRAM_ARGS REDIS_BIN RESULTS_FILE; do
     if [[ -n "${!v+x}" ]]; then
         CMDLINE+="$v=$(printf '%q' "${!v}") "
     fi
@@ -36,268 +61,331 @@ if [[ $# -gt 0 ]]; then
     CMDLINE+=" $*"
 fi
 
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+MODE=${MODE:-all}
+for arg in "$@"; do
+    case $arg in
+    --all) MODE=all ;;
+    --durable) MODE=durable ;;
+    --persistence-off | --off) MODE=off ;;
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    *) die "unknown argument: $arg (see --help)" ;;
+    esac
+done
+case $MODE in
+all | durable) ;;
+off | persistence-off | nopersist) MODE=off ;;
+*) die "MODE must be all, durable or off (got '$MODE')" ;;
+esac
+RUN_OFF=0 RUN_DURABLE=0
+[[ $MODE == durable ]] || RUN_OFF=1
+[[ $MODE == off ]] || RUN_DURABLE=1
+
 QUICK=${QUICK:-0}
 SKIP_MEMORY=${SKIP_MEMORY:-0}
 ROUNDS=${ROUNDS:-1}
-[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: ROUNDS must be a positive integer" >&2; exit 1; }
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+LOAD_CLIENTS=${LOAD_CLIENTS:-8}
+[[ "$LOAD_CLIENTS" =~ ^[1-9][0-9]*$ ]] || die "LOAD_CLIENTS must be a positive integer"
 RESULTS_FILE=${RESULTS_FILE:-$SCRIPT_DIR/RESULTS.md}
-REDIS_BIN=${REDIS_BIN:-$(command -v redis-server || true)}
-BENCH_BIN=$(command -v redis-benchmark || true)
-CLI_BIN=$(command -v redis-cli || true)
 CLIENTS=50
 KEYSPACE=1000000
 TESTS=(set get incr mset)
+DURABLE_TESTS=(set incr)
 PIPELINES=(1 16)
 
 if [[ "$QUICK" == 1 ]]; then
     N_P1=${N:-2000}
     N_P16=${N:-20000}
+    DN_P1=${N:-2000}
+    DN_P16=${N:-20000}
     MEM_KEYS=${MEM_KEYS:-10000}
+    LOAD_WARMUP=${LOAD_WARMUP:-0.2}
 else
     N_P1=${N:-200000}
     N_P16=${N:-1000000}
+    DN_P1=${N:-100000}
+    DN_P16=${N:-500000}
     MEM_KEYS=${MEM_KEYS:-1000000}
+    LOAD_WARMUP=${LOAD_WARMUP:-1}
 fi
+[[ "$LOAD_WARMUP" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "LOAD_WARMUP must be a number of seconds"
 
-die() { echo "compare.sh: $*" >&2; exit 1; }
-log() { echo "[compare] $*" >&2; }
+lib_init
+T_START=$(now_s)
+LOAD_START=$(loadavg)
+log "mode $MODE, scratch dir $WORK ($(fs_desc "$WORK"))"
 
-[[ -n "$REDIS_BIN" && -x "$REDIS_BIN" ]] || die "redis-server not found (set REDIS_BIN)"
-[[ -n "$BENCH_BIN" ]] || die "redis-benchmark not found in PATH"
-[[ -n "$CLI_BIN" ]] || die "redis-cli not found in PATH"
+# ============================================================ persistence off
+OFF_REPORT=""
+run_persistence_off() {
+    start_engram engram --appendonly no
+    start_redis redis --save '' --appendonly no
+    wait_ping engram
+    wait_ping redis
+    log "persistence off: engram pid ${PID[engram]} port ${PORT[engram]};" \
+        "redis pid ${PID[redis]} port ${PORT[redis]}"
+    local e_aof
+    e_aof=$(info_field engram persistence aof_enabled)
+    [[ $e_aof == 0 || $e_aof == n/a ]] || log "warning: engram has aof_enabled:$e_aof in the persistence-off section"
 
-if [[ -z "${ENGRAM_BIN:-}" ]]; then
-    ENGRAM_BIN=$ROOT/bin/engram-server
-    if [[ ! -x "$ENGRAM_BIN" ]]; then
-        log "building engram: make -C $ROOT"
-        make -C "$ROOT" >&2
+    # ------------------------------------------------------------- memory ---
+    # Measured first, on freshly started servers, so allocator state left
+    # behind by the throughput runs does not distort the numbers.
+    local mem_table="" who pid
+    if [[ "$SKIP_MEMORY" != 1 ]]; then
+        log "generating $MEM_KEYS SET commands (16-byte values)"
+        awk -v n="$MEM_KEYS" 'BEGIN {
+            for (i = 0; i < n; i++) {
+                k = "key:" i
+                v = sprintf("v%015d", i)
+                printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n", length(k), k, v
+            }
+        }' >"$WORK/load.resp"
+
+        local -A rss0 rss1 dbs
+        for who in engram redis; do
+            pid=${PID[$who]}
+            cli "$who" flushall >/dev/null || log "$who: FLUSHALL failed"
+            sleep 1
+            rss0[$who]=$(rss_mb "$pid")
+            log "$who: loading $MEM_KEYS keys with redis-cli --pipe"
+            if ! timeout 600 "$CLI_BIN" -h 127.0.0.1 -p "${PORT[$who]}" --pipe <"$WORK/load.resp" \
+                >"$WORK/pipe.$who.log" 2>&1; then
+                log "$who: redis-cli --pipe failed:"
+                tail -n 5 "$WORK/pipe.$who.log" >&2 || true
+            fi
+            grep -E 'errors:' "$WORK/pipe.$who.log" >&2 || true
+            sleep 1
+            rss1[$who]=$(rss_mb "$pid")
+            dbs[$who]=$(cli "$who" dbsize 2>/dev/null || echo n/a)
+            [[ "${dbs[$who]}" =~ ^[0-9]+$ ]] || dbs[$who]=n/a
+            cli "$who" flushall >/dev/null || true
+        done
+        rm -f "$WORK/load.resp"
+        local d_e d_r
+        d_e=$(delta "${rss0[engram]}" "${rss1[engram]}")
+        d_r=$(delta "${rss0[redis]}" "${rss1[redis]}")
+        mem_table+="| metric | engram | redis | ratio engram/redis |"$'\n'
+        mem_table+="|---|---:|---:|---:|"$'\n'
+        mem_table+="| DBSIZE after load | ${dbs[engram]} | ${dbs[redis]} | |"$'\n'
+        mem_table+="| RSS empty (MB) | ${rss0[engram]} | ${rss0[redis]} | $(ratio "${rss0[engram]}" "${rss0[redis]}") |"$'\n'
+        mem_table+="| RSS with $MEM_KEYS keys (MB) | ${rss1[engram]} | ${rss1[redis]} | $(ratio "${rss1[engram]}" "${rss1[redis]}") |"$'\n'
+        mem_table+="| RSS growth (MB) | $d_e | $d_r | $(ratio "$d_e" "$d_r") |"$'\n'
     fi
-fi
-[[ -x "$ENGRAM_BIN" ]] || die "engram binary not found or not executable: $ENGRAM_BIN"
-ENGRAM_EXTRA=()
-if [[ -n "${ENGRAM_ARGS:-}" ]]; then
-    read -r -a ENGRAM_EXTRA <<<"$ENGRAM_ARGS"
-fi
 
-# ---------------------------------------------------------------- cleanup ---
-PIDS=()
-TMPDIRS=()
-cleanup() {
-    local pid i
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
+    # --------------------------------------------------------- throughput ---
+    local tp_table p t n round s e r
+    tp_table="| test | pipeline | n | engram rps | redis rps | ratio engram/redis |"$'\n'
+    tp_table+="|---|---:|---:|---:|---:|---:|"$'\n'
+    for p in "${PIPELINES[@]}"; do
+        if [[ $p == 1 ]]; then n=$N_P1; else n=$N_P16; fi
+        for t in "${TESTS[@]}"; do
+            local -A got=()
+            local es=() rs=()
+            for ((round = 0; round < ROUNDS; round++)); do
+                for s in $(rotate "$round" engram redis); do
+                    got[$s]=$(bench_rps "$s" "$t" "$p" "$n")
+                done
+                log "off: $t -P $p: engram ${got[engram]}, redis ${got[redis]}"
+                es+=("${got[engram]}")
+                rs+=("${got[redis]}")
+            done
+            e=$(median "${es[@]}")
+            r=$(median "${rs[@]}")
+            tp_table+="| ${t^^} | $p | $n | $e | $r | $(ratio "$e" "$r") |"$'\n'
         done
-        kill -9 "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
     done
-    for d in "${TMPDIRS[@]}"; do
-        rm -rf -- "$d"
+    stop_server engram
+    stop_server redis
+
+    OFF_REPORT="### Persistence off"$'\n\n'
+    OFF_REPORT+="engram \`--appendonly no\` (aof_enabled:$e_aof) vs redis \`--save '' --appendonly no\`."
+    OFF_REPORT+=" redis-benchmark per row: \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t <test> -q --csv\`"
+    OFF_REPORT+=" (median of $ROUNDS round(s))."$'\n\n'
+    OFF_REPORT+="$tp_table"
+    if [[ -n "$mem_table" ]]; then
+        OFF_REPORT+=$'\n'"Memory: $MEM_KEYS keys \`key:<i>\` with 16-byte values loaded with \`redis-cli --pipe\`; VmRSS from /proc/<pid>/status."$'\n\n'
+        OFF_REPORT+="$mem_table"
+    fi
+}
+
+# ==================================================================== durable
+DUR_REPORT=""
+SERVERS3=(engram redis-always redis-nopersist)
+
+# wal_stats name -> "lsn fsyncs fsync_p50 fsync_p99 batch_p50 batch_p99"
+wal_stats() {
+    cli "$1" info persistence 2>/dev/null | tr -d '\r' | awk -F: '{ v[$1] = $2 } END {
+        n = split("wal_lsn wal_fsyncs wal_fsync_us_p50 wal_fsync_us_p99 wal_batch_records_p50 wal_batch_records_p99", f, " ")
+        for (i = 1; i <= n; i++) printf "%s%s", (f[i] in v ? v[f[i]] : "n/a"), (i < n ? " " : "\n") }'
+}
+
+# wal_row label before after -> a markdown row of the engram WAL table
+wal_row() {
+    local label=$1 a b
+    read -r -a a <<<"$2"
+    read -r -a b <<<"$3"
+    local recs fs per
+    recs=$(delta "${a[0]}" "${b[0]}")
+    fs=$(delta "${a[1]}" "${b[1]}")
+    per=$(rate "$recs" "$fs")
+    recs=${recs%.0}
+    fs=${fs%.0}
+    echo "| $label | $recs | $fs | $per | ${b[2]} | ${b[3]} | ${b[4]} | ${b[5]} |"
+}
+
+run_durable() {
+    local s
+    start_engram engram
+    start_redis redis-always --appendonly yes --appendfsync always --save ''
+    start_redis redis-nopersist --appendonly no --save ''
+    for s in "${SERVERS3[@]}"; do
+        wait_ping "$s"
+        log "durable: $s pid ${PID[$s]} port ${PORT[$s]} dir ${DIR[$s]}"
     done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+    local e_aof e_fsync ra_aof ra_fsync
+    e_aof=$(info_field engram persistence aof_enabled)
+    e_fsync=$(info_field engram persistence appendfsync)
+    [[ $(info_field engram persistence wal_lsn) != n/a ]] ||
+        die "engram reports no wal_lsn in INFO persistence: binary without the WAL? ($ENGRAM_BIN)"
+    [[ $e_aof == 1 && $e_fsync == always ]] ||
+        log "warning: engram runs with aof_enabled:$e_aof appendfsync:$e_fsync, not the durable default"
+    ra_aof=$(config_value redis-always appendonly)
+    ra_fsync=$(config_value redis-always appendfsync)
+    [[ $ra_aof == yes && $ra_fsync == always ]] || die "redis-always runs with appendonly $ra_aof appendfsync $ra_fsync"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/engram-bench.XXXXXX")
-TMPDIRS+=("$WORK")
-mkdir -p "$WORK/engram" "$WORK/redis"
-
-# ------------------------------------------------------------------ ports ---
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-free_port() {
-    local p tries
-    for ((tries = 0; tries < 200; tries++)); do
-        p=$((20000 + RANDOM % 40000))
-        if ! port_in_use "$p"; then
-            echo "$p"
-            return 0
-        fi
+    # --------------------------------------------------------- write rows ---
+    local rows_table wal_table p t n round
+    rows_table="| test | pipeline | n | engram rps | redis-always rps | redis-nopersist rps | engram/redis-always | engram/redis-nopersist |"$'\n'
+    rows_table+="|---|---:|---:|---:|---:|---:|---:|---:|"$'\n'
+    wal_table="| engram run | WAL records | fsyncs | records/fsync | fsync us p50 | fsync us p99 | batch records p50 | batch records p99 |"$'\n'
+    wal_table+="|---|---:|---:|---:|---:|---:|---:|---:|"$'\n'
+    for p in "${PIPELINES[@]}"; do
+        if [[ $p == 1 ]]; then n=$DN_P1; else n=$DN_P16; fi
+        for t in "${DURABLE_TESTS[@]}"; do
+            local -A got=() vals=()
+            local w0="" w1=""
+            for s in "${SERVERS3[@]}"; do vals[$s]=""; done
+            for ((round = 0; round < ROUNDS; round++)); do
+                for s in $(rotate "$round" "${SERVERS3[@]}"); do
+                    [[ $s != engram ]] || w0=$(wal_stats engram)
+                    got[$s]=$(bench_rps "$s" "$t" "$p" "$n")
+                    [[ $s != engram ]] || w1=$(wal_stats engram)
+                    vals[$s]+="${got[$s]} "
+                done
+                log "durable: $t -P $p: engram ${got[engram]}, redis-always ${got[redis-always]}," \
+                    "redis-nopersist ${got[redis-nopersist]}"
+            done
+            local e ra rn
+            # shellcheck disable=SC2086 # word splitting of the value lists is intended
+            {
+                e=$(median ${vals[engram]})
+                ra=$(median ${vals[redis-always]})
+                rn=$(median ${vals[redis-nopersist]})
+            }
+            rows_table+="| ${t^^} | $p | $n | $e | $ra | $rn | $(ratio "$e" "$ra") | $(ratio "$e" "$rn") |"$'\n'
+            wal_table+="$(wal_row "${t^^} -c $CLIENTS -P $p" "$w0" "$w1")"$'\n'
+        done
     done
-    die "could not find a free port"
-}
+    log "engram INFO persistence after the durable write rows:"
+    cli engram info persistence | tr -d '\r' | grep -E '^(appendfsync|wal_)' | sed 's/^/    /' >&2 || true
 
-# ---------------------------------------------------------------- servers ---
-wait_ping() { # name pid port logfile
-    local name=$1 pid=$2 port=$3 logf=$4 i
-    for ((i = 0; i < 100; i++)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 20 "$logf" >&2 || true
-            die "$name exited during startup (port $port)"
-        fi
-        if [[ "$("$CLI_BIN" -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)" == PONG ]]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -n 20 "$logf" >&2 || true
-    die "$name did not answer PING within 10s (port $port)"
-}
-
-E_PORT=$(free_port)
-R_PORT=$(free_port)
-while [[ "$R_PORT" == "$E_PORT" ]]; do R_PORT=$(free_port); done
-
-"$ENGRAM_BIN" --port "$E_PORT" --bind 127.0.0.1 --dir "$WORK/engram" \
-    "${ENGRAM_EXTRA[@]}" >"$WORK/engram.log" 2>&1 &
-E_PID=$!
-PIDS+=("$E_PID")
-"$REDIS_BIN" --port "$R_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$WORK/redis" >"$WORK/redis.log" 2>&1 &
-R_PID=$!
-PIDS+=("$R_PID")
-
-wait_ping engram "$E_PID" "$E_PORT" "$WORK/engram.log"
-wait_ping redis "$R_PID" "$R_PORT" "$WORK/redis.log"
-log "engram pid $E_PID port $E_PORT; redis pid $R_PID port $R_PORT"
-
-cli() { # port args...
-    local port=$1
-    shift
-    "$CLI_BIN" -h 127.0.0.1 -p "$port" "$@"
-}
-
-ratio() { # a b -> a/b with 2 decimals, or "-"
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b;
-        else printf "-" }'
-}
-
-rss_mb() { # pid -> VmRSS in MB (1 decimal)
-    awk '/^VmRSS:/ { printf "%.1f", $2 / 1024; found = 1 } END { if (!found) printf "n/a" }' \
-        "/proc/$1/status" 2>/dev/null || echo n/a
-}
-
-# ----------------------------------------------------------------- memory ---
-# Measured first, on freshly started servers, so allocator state left behind
-# by the throughput runs does not distort the numbers.
-MEM_TABLE=""
-if [[ "$SKIP_MEMORY" != 1 ]]; then
-    log "generating $MEM_KEYS SET commands (16-byte values)"
-    awk -v n="$MEM_KEYS" 'BEGIN {
-        for (i = 0; i < n; i++) {
-            k = "key:" i
-            v = sprintf("v%015d", i)
-            printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n", length(k), k, v
-        }
-    }' >"$WORK/load.resp"
-
-    declare -A RSS0 RSS1 DBS
-    for who in engram redis; do
-        if [[ $who == engram ]]; then port=$E_PORT pid=$E_PID; else port=$R_PORT pid=$R_PID; fi
-        cli "$port" flushall >/dev/null || log "$who: FLUSHALL failed"
-        sleep 1
-        RSS0[$who]=$(rss_mb "$pid")
-        log "$who: loading $MEM_KEYS keys with redis-cli --pipe"
-        if ! timeout 600 "$CLI_BIN" -h 127.0.0.1 -p "$port" --pipe <"$WORK/load.resp" \
-            >"$WORK/pipe.$who.log" 2>&1; then
-            log "$who: redis-cli --pipe failed:"
-            tail -n 5 "$WORK/pipe.$who.log" >&2 || true
-        fi
-        grep -E 'errors:' "$WORK/pipe.$who.log" >&2 || true
-        sleep 1
-        RSS1[$who]=$(rss_mb "$pid")
-        DBS[$who]=$(cli "$port" dbsize 2>/dev/null || echo n/a)
-        [[ "${DBS[$who]}" =~ ^[0-9]+$ ]] || DBS[$who]=n/a
-        cli "$port" flushall >/dev/null || true
-    done
-    delta() { awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/) printf "%.1f", b - a; else printf "n/a" }'; }
-    d_e=$(delta "${RSS0[engram]}" "${RSS1[engram]}")
-    d_r=$(delta "${RSS0[redis]}" "${RSS1[redis]}")
-    MEM_TABLE+="| metric | engram | redis | ratio engram/redis |"$'\n'
-    MEM_TABLE+="|---|---:|---:|---:|"$'\n'
-    MEM_TABLE+="| DBSIZE after load | ${DBS[engram]} | ${DBS[redis]} | |"$'\n'
-    MEM_TABLE+="| RSS empty (MB) | ${RSS0[engram]} | ${RSS0[redis]} | $(ratio "${RSS0[engram]}" "${RSS0[redis]}") |"$'\n'
-    MEM_TABLE+="| RSS with $MEM_KEYS keys (MB) | ${RSS1[engram]} | ${RSS1[redis]} | $(ratio "${RSS1[engram]}" "${RSS1[redis]}") |"$'\n'
-    MEM_TABLE+="| RSS growth (MB) | $d_e | $d_r | $(ratio "$d_e" "$d_r") |"$'\n'
-fi
-
-# ------------------------------------------------------------- throughput ---
-# redis-benchmark -q --csv prints a header line and one line per test:
-#   "SET","476190.47","1.413",...
-bench_rps() { # port test pipeline n -> rps or n/a
-    local port=$1 t=$2 p=$3 n=$4 out
-    out=$(timeout 600 "$BENCH_BIN" -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$p" \
-        -n "$n" -r "$KEYSPACE" -t "$t" -q --csv 2>"$WORK/bench.err") || true
-    awk -F'"' 'NR > 1 && $2 != "test" && $4 ~ /^[0-9.]+$/ { print $4; found = 1; exit }
-               END { if (!found) print "n/a" }' <<<"$out"
-}
-
-median() { # values... -> median of the numeric ones, or n/a
-    printf '%s\n' "$@" | { grep -E '^[0-9.]+$' || true; } | sort -g |
-        awk '{ v[NR] = $1 } END {
-            if (NR == 0) print "n/a";
-            else if (NR % 2) print v[(NR + 1) / 2];
-            else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-TP_TABLE="| test | pipeline | n | engram rps | redis rps | ratio engram/redis |"$'\n'
-TP_TABLE+="|---|---:|---:|---:|---:|---:|"$'\n'
-for p in "${PIPELINES[@]}"; do
-    if [[ $p == 1 ]]; then n=$N_P1; else n=$N_P16; fi
-    for t in "${TESTS[@]}"; do
-        es=()
-        rs=()
+    # ---------------------------------------------- GET under write load ---
+    local gl_table
+    gl_table="| pipeline | n | engram GET rps | redis-always GET rps | redis-nopersist GET rps | engram/redis-always | engram/redis-nopersist (target 0.90) | bg SET rps engram | bg SET rps redis-always | bg SET rps redis-nopersist |"$'\n'
+    gl_table+="|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"$'\n'
+    for p in "${PIPELINES[@]}"; do
+        if [[ $p == 1 ]]; then n=$N_P1; else n=$N_P16; fi
+        local -A got=() bgr=() vals=() bgvals=()
+        local w0="" w1=""
+        for s in "${SERVERS3[@]}"; do vals[$s]="" bgvals[$s]=""; done
         for ((round = 0; round < ROUNDS; round++)); do
-            e=$(bench_rps "$E_PORT" "$t" "$p" "$n")
-            [[ $e != n/a ]] || { log "engram $t -P $p failed:"; tail -n 3 "$WORK/bench.err" >&2 || true; }
-            r=$(bench_rps "$R_PORT" "$t" "$p" "$n")
-            [[ $r != n/a ]] || { log "redis $t -P $p failed:"; tail -n 3 "$WORK/bench.err" >&2 || true; }
-            log "$t -P $p: engram $e, redis $r"
-            es+=("$e")
-            rs+=("$r")
+            for s in $(rotate "$round" "${SERVERS3[@]}"); do
+                local bg c0 c1 t0 t1
+                start_bg "$s" set "$LOAD_CLIENTS" 1
+                bg=$BG_PID
+                sleep "$LOAD_WARMUP"
+                [[ $s != engram ]] || w0=$(wal_stats engram)
+                c0=$(commandstat_calls "$s" set)
+                t0=$(now_s)
+                got[$s]=$(bench_rps "$s" get "$p" "$n")
+                t1=$(now_s)
+                c1=$(commandstat_calls "$s" set)
+                [[ $s != engram ]] || w1=$(wal_stats engram)
+                stop_bg "$bg"
+                bgr[$s]=$(rate "$(delta "$c0" "$c1")" "$(delta "$t0" "$t1")")
+                vals[$s]+="${got[$s]} "
+                bgvals[$s]+="${bgr[$s]} "
+            done
+            log "GET -P $p under SET load (-c $LOAD_CLIENTS): engram ${got[engram]} (bg ${bgr[engram]})," \
+                "redis-always ${got[redis-always]} (bg ${bgr[redis-always]})," \
+                "redis-nopersist ${got[redis-nopersist]} (bg ${bgr[redis-nopersist]})"
         done
-        e=$(median "${es[@]}")
-        r=$(median "${rs[@]}")
-        TP_TABLE+="| ${t^^} | $p | $n | $e | $r | $(ratio "$e" "$r") |"$'\n'
+        local e ra rn be bra brn
+        # shellcheck disable=SC2086
+        {
+            e=$(median ${vals[engram]})
+            ra=$(median ${vals[redis-always]})
+            rn=$(median ${vals[redis-nopersist]})
+            be=$(median ${bgvals[engram]})
+            bra=$(median ${bgvals[redis-always]})
+            brn=$(median ${bgvals[redis-nopersist]})
+        }
+        gl_table+="| $p | $n | $e | $ra | $rn | $(ratio "$e" "$ra") | $(ratio "$e" "$rn") | $be | $bra | $brn |"$'\n'
+        wal_table+="$(wal_row "background SET -c $LOAD_CLIENTS -P 1 (during GET -P $p)" "$w0" "$w1")"$'\n'
     done
-done
 
-# ----------------------------------------------------------------- report ---
-DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-GIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit")
-if [[ "$GIT" != "no commit" ]] && ! git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null; then
-    GIT+="-dirty"
-fi
-CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-MACHINE="$(nproc) x ${CPU:-unknown cpu}"
-REDIS_VER=$("$REDIS_BIN" --version 2>/dev/null |
-    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^v=/) { print "redis-server " substr($i, 3); exit } }' || true)
-TITLE="$DATE, $GIT, $MACHINE"
+    local snap_info rewrites sizes=""
+    snap_info=$(info_field engram persistence rdb_last_bgsave_time_sec)
+    rewrites=$(info_field redis-always persistence aof_rewrites)
+    for s in engram redis-always; do
+        sizes+="$s $(du -sm "${DIR[$s]}" 2>/dev/null | cut -f1) MB, "
+    done
+    for s in "${SERVERS3[@]}"; do stop_server "$s"; done
+
+    DUR_REPORT="### Durable"$'\n\n'
+    DUR_REPORT+="engram with its defaults (aof_enabled:$e_aof appendfsync:$e_fsync) vs redis \`--appendonly yes --appendfsync always --save ''\`"
+    DUR_REPORT+=" (redis-always) and redis \`--appendonly no --save ''\` (redis-nopersist, the ceiling)."
+    DUR_REPORT+=" redis-benchmark per row: \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t <test> -q --csv\`"
+    DUR_REPORT+=" (median of $ROUNDS round(s), server order rotating per round)."$'\n\n'
+    DUR_REPORT+="$rows_table"$'\n'
+    DUR_REPORT+="GET under write load: on each server in turn, a background \`redis-benchmark -t set -c $LOAD_CLIENTS -P 1 -r $KEYSPACE -n 2000000000 -q\`"
+    DUR_REPORT+=" runs for ${LOAD_WARMUP}s, then GET is measured with \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t get -q --csv\`"
+    DUR_REPORT+=" and the load is killed by its PID. bg SET rps = SET calls (INFO commandstats) during the GET run / its duration;"
+    DUR_REPORT+=" the servers do not absorb the same write load, and one that accepts fewer writes has more CPU left for GET."$'\n\n'
+    DUR_REPORT+="$gl_table"$'\n'
+    DUR_REPORT+="engram WAL during each engram run (records and fsyncs are deltas of wal_lsn and wal_fsyncs over the run;"
+    DUR_REPORT+=" p50/p99 are INFO persistence wal_fsync_us_* and wal_batch_records_* right after it, over the last 256 group commits):"$'\n\n'
+    DUR_REPORT+="$wal_table"$'\n'
+    DUR_REPORT+="Background work: engram rdb_last_bgsave_time_sec=$snap_info (-1 = no snapshot taken), redis-always aof_rewrites=$rewrites;"
+    DUR_REPORT+=" disk usage of the data dirs at the end (du): ${sizes%, }."$'\n'
+}
+
+[[ $RUN_OFF == 0 ]] || run_persistence_off
+[[ $RUN_DURABLE == 0 ]] || run_durable
+
+# ===================================================================== report
+ELAPSED=$(awk -v a="$T_START" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }')
+TITLE=$(report_title)
 [[ "$QUICK" != 1 ]] || TITLE+=" (QUICK smoke run, numbers not meaningful)"
+REPO_FS=$(fs_desc "$ROOT")
+WORK_FS=$(fs_desc "$WORK")
+if [[ "$REPO_FS" == "$WORK_FS" ]]; then SAME_FS="same filesystem as the repo"; else SAME_FS="repo: $REPO_FS"; fi
+REDIS_VER=$(redis_version)
 
 REPORT="## $TITLE"$'\n\n'
 REPORT+="Command: \`$CMDLINE\`"$'\n\n'
-REPORT+="redis-benchmark per row: \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t <test> -q --csv\`"
-REPORT+=" (engram, then redis; median of $ROUNDS round(s)). Reference: ${REDIS_VER:-redis-server} with \`--save '' --appendonly no\`."$'\n\n'
-REPORT+="$TP_TABLE"
-if [[ -n "$MEM_TABLE" ]]; then
-    REPORT+=$'\n'"Memory: $MEM_KEYS keys \`key:<i>\` with 16-byte values loaded with \`redis-cli --pipe\`; VmRSS from /proc/<pid>/status."$'\n\n'
-    REPORT+="$MEM_TABLE"
-fi
+REPORT+="Reference: ${REDIS_VER:-redis-server}. Data dirs: a fresh \`$(dirname "$WORK")/engram-bench.*\` per run ($WORK_FS, $SAME_FS)."
+REPORT+=" Load average at start $LOAD_START, at end $(loadavg); run took ${ELAPSED}s."$'\n'
+[[ -z "$OFF_REPORT" ]] || REPORT+=$'\n'"$OFF_REPORT"
+[[ -z "$DUR_REPORT" ]] || REPORT+=$'\n'"$DUR_REPORT"
 
 echo
 echo "$REPORT"
-
-if [[ ! -f "$RESULTS_FILE" ]]; then
-    cat >"$RESULTS_FILE" <<'INTRO'
-# Benchmark results
-
-engram compared with redis-server (persistence off) on the same machine, in
-the same run, by `bench/compare.sh`. Each section below is one run, appended
-by the script; ratios above 1.00 mean engram is faster (throughput) or uses
-more memory (RSS). See bench/README.md for how to run it.
-INTRO
-fi
-{
-    echo
-    printf '%s' "$REPORT"
-} >>"$RESULTS_FILE"
+append_results "$RESULTS_FILE" "$REPORT"
 log "appended results to $RESULTS_FILE"
