@@ -128,13 +128,11 @@ static bool ref_match(const unsigned char *pat, size_t plen, const unsigned char
             slen--;
             break;
         }
-        case '\\':
-            if (plen >= 2) {
+        default:
+            if (pat[0] == '\\' && plen >= 2) { /* Redis: case '\\' falls through */
                 pat++;
                 plen--;
             }
-            /* fall through */
-        default:
             if (!ref_eq(pat[0], s[0], nocase))
                 return false;
             s++;

@@ -12,10 +12,19 @@
  *   fuzz-replay <name>: N inputs ok
  * and exits 0. -v names every input before running it.
  *
+ * Leaks are charged to the input that caused them, as libFuzzer does:
+ * malloc/free hooks count both during each input, and when they differ a
+ * LeakSanitizer check runs at once (the check costs milliseconds, so only
+ * then). Sanitizer defaults are compiled in (__asan_default_options etc.);
+ * the environment can still override them.
+ *
  * Threads
  *   Single-threaded.
  */
 #include "fuzz/fuzz.h"
+
+#include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,11 +34,44 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Provided by ASan/UBSan: called before the process dies of a report. */
-void __sanitizer_set_death_callback(void (*callback)(void));
+/* In ASan's runtime; gcc ships no header for it (allocator_interface.h). */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *));
+
+/* Read by the sanitizer runtimes at start-up. UBSan aborts on its first
+ * report, so on_abort() can name the input (libubsan has its own death
+ * callback list, which __sanitizer_set_death_callback does not reach). */
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
+
+const char *__asan_default_options(void)
+{
+    return "detect_leaks=1";
+}
+
+const char *__ubsan_default_options(void)
+{
+    return "print_stacktrace=1:halt_on_error=1:abort_on_error=1";
+}
 
 static char current[4096]; /* the input being run, for the crash note */
 static bool verbose;
+static size_t mallocs, frees; /* counted while an input runs */
+static bool counting;
+
+static void on_malloc(const volatile void *p, size_t size)
+{
+    (void)p;
+    (void)size;
+    if (counting)
+        mallocs++;
+}
+
+static void on_free(const volatile void *p)
+{
+    if (counting && p)
+        frees++;
+}
 
 static void note_current(void)
 {
@@ -90,7 +132,14 @@ static void run_file(const char *path)
         fprintf(stderr, "fuzz-replay: %s: %s\n", path, strerror(errno));
         exit(2);
     }
+    mallocs = frees = 0;
+    counting = true;
     LLVMFuzzerTestOneInput(data, size);
+    counting = false;
+    if (mallocs != frees && __lsan_do_recoverable_leak_check()) {
+        note_current();
+        _exit(1); /* not exit(): LeakSanitizer would report the same leak again */
+    }
     free(data);
     current[0] = '\0';
 }
@@ -158,9 +207,12 @@ int main(int argc, char **argv)
         return 2;
     }
     __sanitizer_set_death_callback(note_current);
+    __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
     signal(SIGABRT, on_abort);
     for (int i = first; i < argc; i++)
         total += run_path(argv[i]);
+    if (strncmp(name, "fuzz_", 5) == 0)
+        name += 5; /* the target's name, as in tests/fuzz/corpus/<name> */
     printf("fuzz-replay %s: %zu inputs ok\n", name, total);
     return 0;
 }
