@@ -6,7 +6,7 @@
  * Nodes are embedded in the caller's structs (first member by convention)
  * and never allocated or freed by the table. Keys are byte strings that the
  * caller's ht_type reads out of a node. The caller passes the key's hash
- * (computed once with ht_type.hash_key) to every keyed call, so a lookup
+ * (computed once by the caller, the same function ht_type.hash_node uses) to every keyed call, so a lookup
  * followed by an insert hashes once.
  *
  * Threads: a table belongs to one thread (the loop).
@@ -77,8 +77,9 @@ void ht_maybe_shrink(struct ht *h);
  * Visit the nodes of one cursor position; returns the next cursor (0 when
  * the scan is complete). Every node present for the whole scan is visited
  * at least once, even if the table grows, shrinks or rehashes between calls.
- * fn must not insert or remove nodes. `buckets_max` bounds the empty
- * buckets skipped in one call (0 = visit exactly one position).
+ * fn must not insert or remove nodes. One call visits one cursor
+ * position (one bucket, plus its expansions in the larger table while
+ * rehashing).
  */
 uint64_t ht_scan(struct ht *h, uint64_t cursor, ht_visit_fn *fn, void *ctx);
 

@@ -8,7 +8,7 @@
  *   redis.conf line. The parser keeps `pos`, the first byte it has not yet
  *   examined, and the state it was in there, so a request split at any byte
  *   boundary is parsed in O(bytes), and the outcome does not depend on the
- *   split (tested at every boundary in tests/unit/test_resp.c).
+ *   split (tested at every boundary in tests/unit/test_resp_parse.c).
  *
  *       START --'*'--> MB_COUNT --> BULK_HDR --> BULK_BODY --+--> DONE
  *         |                           ^                      |
@@ -61,6 +61,7 @@ void resp_parser_reset(struct resp_parser *p)
     p->pos = 0;
     p->multibulk_count = 0;
     p->bulk_len = -1;
+    p->scan = 0;
     p->argc = 0;
     p->is_inline = false;
     p->error[0] = '\0';
@@ -166,10 +167,12 @@ static int64_t parse_bulk_header(struct resp_parser *p, const char *buf, size_t 
         snprintf(msg, sizeof(msg), "expected '$', got '%c'", buf[p->pos]);
         return fail(p, msg);
     }
-    cr = find_cr(buf, p->pos, len);
+    /* Resume the search where the last call stopped (invariant 1). */
+    cr = find_cr(buf, p->scan > p->pos ? p->scan : p->pos, len);
     if (cr < 0) {
         if (len - p->pos > PROTO_INLINE_BYTES_MAX)
             return fail(p, "too big bulk count string");
+        p->scan = len;
         return 0;
     }
     if ((size_t)cr + 1 >= len)
@@ -180,6 +183,7 @@ static int64_t parse_bulk_header(struct resp_parser *p, const char *buf, size_t 
     if (p->unauthenticated && n > UNAUTH_BULK_BYTES_MAX)
         return fail(p, "unauthenticated bulk length");
     p->pos = (size_t)cr + 2;
+    p->scan = 0;
     p->bulk_len = n;
     p->state = RESP_STATE_BULK_BODY;
     return 1;

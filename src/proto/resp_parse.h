@@ -37,6 +37,7 @@ struct resp_parser {
     size_t pos;              /* bytes of the request examined so far */
     int64_t multibulk_count; /* elements announced by '*N' */
     int64_t bulk_len;        /* announced length of the current bulk, -1 if none */
+    size_t scan;             /* '$' header line: where the search for '\r' resumes */
     bool is_inline;          /* the parsed request was an inline command */
     /* Result: argc arguments, valid until the next resp_parse(). */
     struct resp_arg *args; /* owned */
