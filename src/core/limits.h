@@ -27,6 +27,8 @@
 /* A read(2) takes at most this much at once; larger bulks are read into a
  * buffer sized for them. */
 #define READ_CHUNK_BYTES (16u * 1024)
+/* An empty query buffer larger than this is given back to the allocator. */
+#define QUERY_BUF_KEEP_BYTES (256u * 1024)
 /* A client whose pending reply bytes pass this is disconnected (a reader
  * that never reads must not exhaust memory). Redis's normal class has no
  * limit; we bound it generously above any single reply of a 512 MB value. */

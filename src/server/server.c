@@ -276,6 +276,10 @@ static void process_input(struct client *c)
     if (c->qpos == c->qbuf.len) {
         c->qbuf.len = 0;
         c->qpos = 0;
+        /* A client that once sent a large value must not keep that much
+         * memory while idle. */
+        if (c->qbuf.cap > QUERY_BUF_KEEP_BYTES)
+            buf_shrink(&c->qbuf, READ_CHUNK_BYTES);
     }
 }
 
@@ -303,8 +307,12 @@ static void on_client_readable(struct ev *ev, int fd, void *data, unsigned mask)
     size_t want;
     ssize_t n;
     (void)ev, (void)mask;
-    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) {
+        /* Nothing more will be read from it; stop epoll (level-triggered)
+         * from reporting it readable again and again. */
+        ev_del(&server.ev, fd, EV_READABLE);
         return;
+    }
     if (c->qpos > 0) {
         buf_consume(&c->qbuf, c->qpos);
         c->qpos = 0;
