@@ -270,12 +270,22 @@ static bool is_db_wide(const struct cmd_def *d)
     return false;
 }
 
-/* Highest lsn among the not-yet-durable writes of c's declared keys. */
+/* Highest lsn among the not-yet-durable writes c's reply depends on: those
+ * of its declared keys, a pending db-wide write, and, for reads that scan
+ * the keyspace (DBSIZE, KEYS, SCAN, RANDOMKEY), every pending write. */
 static lsn_t keys_requirement(struct client *c, const struct cmd_def *d)
 {
-    lsn_t need = dur.global_lsn;
+    lsn_t need = 0;
     int last;
-    if (d->first_key <= 0 || ht_count(&dur.keys) == 0)
+    if (!(d->flags & (CMD_READONLY | CMD_WRITE)))
+        return 0; /* PING, INFO, CONFIG, ...: not about the keyspace */
+    need = dur.global_lsn;
+    if (d->first_key <= 0) {
+        if (d->flags & CMD_READONLY)
+            need = dur.wal.next_lsn - 1;
+        return need;
+    }
+    if (ht_count(&dur.keys) == 0)
         return need;
     last = d->last_key < 0 ? c->argc + d->last_key : d->last_key;
     for (int i = d->first_key; i <= last && i < c->argc; i += d->key_step) {
@@ -312,8 +322,16 @@ void durable_after_command(struct client *c, size_t reply_start)
         if (lsn > need)
             need = lsn;
     }
-    if (need > wal_durable_lsn(&dur.wal) && c->fd >= 0)
-        add_hold(c, reply_start, need);
+    if (need <= wal_durable_lsn(&dur.wal) || c->fd < 0)
+        return;
+    if (wal_failed(&dur.wal)) {
+        /* D2 + D4: this reply shows a write that will never be durable. */
+        c->obuf.len = reply_start;
+        reply_errorf(c, "MISCONF Errors writing to the WAL (%s): the data this command "
+                        "reads was not made durable", strerror(wal_failed(&dur.wal)));
+        return;
+    }
+    add_hold(c, reply_start, need);
 }
 
 void durable_log_effects(void)
@@ -707,6 +725,13 @@ void durable_shutdown(void)
     mem_free(dur.fifo);
     if (dur.lock_fd >= 0)
         close(dur.lock_fd);
+}
+
+void durable_child_after_fork(void)
+{
+    if (dur.lock_fd >= 0)
+        close(dur.lock_fd);
+    dur.lock_fd = -1;
 }
 
 bool durable_loading(void)

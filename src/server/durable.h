@@ -49,5 +49,7 @@ void durable_log_effects(void);
 void durable_info(struct buf *b);
 /* True while the WAL is being replayed. */
 bool durable_loading(void);
+/* In a forked child: close what belongs to the parent (the lock fd). */
+void durable_child_after_fork(void);
 /* Debug builds: DEBUG ERRINJ. Returns false if unknown/unsupported. */
 bool durable_errinj(const char *point, int countdown, int err);

@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "server/durable.h"
 #include "server/server.h"
 #include "storage/snap.h"
 
@@ -35,6 +36,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,8 +125,15 @@ int snapshot_start_bg(lsn_t lsn)
         return -errno;
     if (pid == 0) {
         /* Child: only this thread exists; touch nothing but the keyspace
-         * image and the snapshot file. */
-        int rc = snapshot_write(lsn);
+         * image and the snapshot file. Die with the parent, and drop the
+         * inherited data-directory lock, so a kill -9 of the server leaves
+         * no process behind that holds the lock or renames a file later. */
+        int rc;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(1);
+        durable_child_after_fork();
+        rc = snapshot_write(lsn);
         _exit(rc == 0 ? 0 : 1);
     }
     snap.child = pid;
