@@ -23,7 +23,7 @@
  *
  *   The scanner is stricter than the server in two places, because the
  *   server never writes such data: an empty body, and zero bytes followed
- *   by non-zero bytes (the server stops reading at 32 zero bytes). A gap in
+ *   by non-zero bytes (treated, as by the server, as a bad record). A gap in
  *   lsns between two segments is accepted only if the newest finished
  *   snapshot (<DIR>/snap/<lsn>.snap) covers it, as recovery_run() does.
  *   The snapshot files themselves are not checked yet.
@@ -285,18 +285,6 @@ static int check_body(struct resp_parser *p, const struct wal_record *r, FILE *o
 
 /* ---- Scanner ---------------------------------------------------------- */
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i]) return false;
-    }
-    return true;
-}
 
 __attribute__((format(printf, 6, 7))) static void set_problem(struct scan *s,
                                                               enum problem_kind kind, int seg,
@@ -335,45 +323,25 @@ static lsn_t newest_snapshot(const char *dir)
     return newest;
 }
 
-/* As recovery.c: is there a valid record with lsn next right after the bad
- * record at off, whose header claims a body length? Then it is corruption. */
-static bool valid_record_follows(const uint8_t *p, size_t size, uint64_t off, lsn_t next)
-{
-    struct wal_record r;
-    size_t rec_size;
-    uint64_t body;
-    if (size - off < WAL_RECORD_HEADER_BYTES) return false;
-    body = get32(p + off + 4);
-    if (body > size - off - WAL_RECORD_HEADER_BYTES) return false;
-    off += WAL_RECORD_HEADER_BYTES + body;
-    return wal_decode(p + off, size - off, &r, &rec_size) == WAL_DECODE_OK && r.lsn == next;
-}
-
 /* A bad record (WAL_DECODE_TORN) at off: torn tail or corruption. */
 static void bad_record(struct scan *s, int seg, const uint8_t *p, size_t size, uint64_t off)
 {
     bool newest = seg == s->count - 1;
-    if (newest && !valid_record_follows(p, size, off, s->expect + 1)) {
+    if (newest && !wal_valid_record_after(p, size, off, s->expect - 1)) {
         set_problem(s, PROBLEM_TORN, seg, off, s->expect, "would be truncated at start");
         return;
     }
     set_problem(s, PROBLEM_CORRUPT, seg, off, s->expect, "bad record header or checksum%s",
-                newest ? ", and a valid record with the next lsn follows it"
+                newest ? ", and a valid record with a later lsn follows it"
                        : ", in a segment that is not the newest");
 }
 
 /* Reading stopped at zero bytes at off: fine if only zeros follow. */
 static void zero_fill(struct scan *s, int seg, const uint8_t *p, size_t size, uint64_t off)
 {
-    if (all_zero(p + off, size - off)) return;
-    if (seg == s->count - 1) {
-        set_problem(s, PROBLEM_TORN, seg, off, s->expect,
-                    "zero-filled, then non-zero bytes; the server stops reading here and "
-                    "overwrites the rest");
-        return;
-    }
-    set_problem(s, PROBLEM_CORRUPT, seg, off, s->expect,
-                "zero bytes followed by non-zero bytes in a segment that is not the newest");
+    if (!wal_nonzero_after(p, size, off)) return;
+    /* As the server: zeros followed by data are a bad record (D5). */
+    bad_record(s, seg, p, size, off);
 }
 
 /* Walk the records of a mapped segment; fills sum. */

@@ -88,42 +88,6 @@ struct segment_scan {
     bool torn;           /* a torn tail was found */
 };
 
-/* Is there any valid record (magic, length, crc32c) with an lsn above
- * `after` anywhere past offset `off`? If so, the bad bytes at `off` are not
- * the unsynced tail of the last write but damage in the middle of the log.
- * The search looks at every offset (the bad record's own length field may
- * be what is damaged), so it is O(bytes); it only runs on a bad record. A
- * crash can leave a later record of the same never-acknowledged batch
- * intact; then this refuses the start and engram-check repair cuts there,
- * which loses nothing that was acknowledged. */
-static bool valid_record_after(const uint8_t *p, size_t size, uint64_t off, lsn_t after)
-{
-    static const uint8_t magic[4] = {0x45, 0x57, 0x41, 0x4C}; /* WAL_RECORD_MAGIC, LE */
-    for (uint64_t at = off + 1; at + WAL_RECORD_HEADER_BYTES <= size; at++) {
-        const uint8_t *hit = memchr(p + at, magic[0], size - at);
-        struct wal_record r;
-        size_t rec_size;
-        if (!hit)
-            return false;
-        at = (uint64_t)(hit - p);
-        if (size - at < WAL_RECORD_HEADER_BYTES || memcmp(hit, magic, 4) != 0)
-            continue;
-        if (wal_decode(hit, size - at, &r, &rec_size) == WAL_DECODE_OK && r.lsn > after)
-            return true;
-    }
-    return false;
-}
-
-/* True if any byte of p[off..size) is not zero. */
-static bool nonzero_after(const uint8_t *p, size_t size, uint64_t off)
-{
-    for (uint64_t i = off; i < size; i++) {
-        if (p[i])
-            return true;
-    }
-    return false;
-}
-
 static int scan_records(struct segment_scan *s, const uint8_t *p, size_t size, lsn_t after_lsn,
                         recovery_apply_fn *fn, void *ctx, struct recovery_result *res,
                         char *err, size_t cap)
@@ -135,7 +99,7 @@ static int scan_records(struct segment_scan *s, const uint8_t *p, size_t size, l
         size_t rec_size;
         int rc = wal_decode(p + off, size - off, &r, &rec_size);
         /* Zeros followed by data are not the end of the log. */
-        if (rc == WAL_DECODE_END && nonzero_after(p, size, off))
+        if (rc == WAL_DECODE_END && wal_nonzero_after(p, size, off))
             rc = WAL_DECODE_TORN;
         if (rc == WAL_DECODE_END)
             break;
@@ -146,7 +110,7 @@ static int scan_records(struct segment_scan *s, const uint8_t *p, size_t size, l
             return -1;
         }
         if (rc == WAL_DECODE_TORN) {
-            if (!s->newest || valid_record_after(p, size, off, s->expect - 1)) {
+            if (!s->newest || wal_valid_record_after(p, size, off, s->expect - 1)) {
                 snprintf(err, cap, "WAL corruption in %s at offset %" PRIu64 " (record lsn %"
                          PRIu64 "): bad checksum or header. Repair with: bin/engram-check "
                          "repair <dir> (it truncates at the last valid record and keeps the "

@@ -135,6 +135,32 @@ int wal_decode(const uint8_t *p, size_t avail, struct wal_record *r, size_t *siz
     return WAL_DECODE_OK;
 }
 
+bool wal_valid_record_after(const uint8_t *p, size_t size, uint64_t off, lsn_t after)
+{
+    static const uint8_t magic[4] = {0x45, 0x57, 0x41, 0x4C};     for (uint64_t at = off + 1; at + WAL_RECORD_HEADER_BYTES <= size; at++) {
+        const uint8_t *hit = memchr(p + at, magic[0], size - at);
+        struct wal_record r;
+        size_t rec_size;
+        if (!hit)
+            return false;
+        at = (uint64_t)(hit - p);
+        if (size - at < WAL_RECORD_HEADER_BYTES || memcmp(hit, magic, 4) != 0)
+            continue;
+        if (wal_decode(hit, size - at, &r, &rec_size) == WAL_DECODE_OK && r.lsn > after)
+            return true;
+    }
+    return false;
+}
+
+bool wal_nonzero_after(const uint8_t *p, size_t size, uint64_t off)
+{
+    for (uint64_t i = off; i < size; i++) {
+        if (p[i])
+            return true;
+    }
+    return false;
+}
+
 void wal_encode_segment_header(uint8_t *hdr, lsn_t first_lsn)
 {
     memcpy(hdr, WAL_SEGMENT_MAGIC, 8);

@@ -56,6 +56,20 @@ void wal_encode_header(uint8_t *hdr, lsn_t lsn, int64_t time_ms, const void *bod
  * *size_out is the record's total size. Never trusts the input.
  */
 int wal_decode(const uint8_t *p, size_t avail, struct wal_record *r, size_t *size_out);
+/*
+ * The torn-tail vs corruption rule (D5), shared by recovery and
+ * engram-check. A bad record at `off` is damage in the middle of the log if
+ * any valid record (magic, length, crc32c) with an lsn above `after` exists
+ * anywhere past it: every offset is tried, since the bad record's own
+ * length may be what is damaged, so this is O(bytes) and runs only on a bad
+ * record. A crash can leave a later record of the same never-acknowledged
+ * batch intact; the start is then refused and engram-check repair cuts
+ * there, which loses nothing that was acknowledged.
+ */
+bool wal_valid_record_after(const uint8_t *p, size_t size, uint64_t off, lsn_t after);
+/* True if any byte of p[off..size) is not zero (zeros followed by data are
+ * damage, not the end of the log). */
+bool wal_nonzero_after(const uint8_t *p, size_t size, uint64_t off);
 /* Encode/check a segment header. */
 void wal_encode_segment_header(uint8_t *hdr, lsn_t first_lsn);
 int wal_check_segment_header(const uint8_t *hdr, size_t avail, lsn_t *first_lsn);
