@@ -48,8 +48,7 @@ void cmd_echo(struct client *c)
 void cmd_quit(struct client *c)
 {
     reply_ok(c);
-    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-    server_queue_write(c);
+    server_close_after_reply(c);
 }
 
 void cmd_reset(struct client *c)
@@ -378,7 +377,7 @@ static int kill_matching(struct client *c, const struct kill_filter *f)
             continue;
         killed++;
         if (o == c)
-            c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            server_close_after_reply(c);
         else
             server_close_client(o, false);
     }

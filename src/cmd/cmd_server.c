@@ -635,7 +635,7 @@ void cmd_shutdown(struct client *c)
     log_warning("User requested shutdown...");
     server_request_shutdown();
     /* No reply: the connection closes when the server exits, as Redis. */
-    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    server_close_after_reply(c);
 }
 
 static void reply_snapshot_error(struct client *c, int rc)

@@ -31,8 +31,10 @@
 #define QUERY_BUF_KEEP_BYTES (256u * 1024)
 /* A client whose pending reply bytes pass this is disconnected (a reader
  * that never reads must not exhaust memory). Redis's normal class has no
- * limit; we bound it generously above any single reply of a 512 MB value. */
-#define CLIENT_REPLY_BYTES_MAX (2048ull * 1024 * 1024)
+ * limit; we bound it above any single reply of a 512 MB value. */
+#define CLIENT_REPLY_BYTES_MAX (1024ull * 1024 * 1024)
+/* Sent bytes at the front of a reply buffer are dropped past this. */
+#define CLIENT_OBUF_COMPACT_BYTES (64u * 1024)
 /* Redis's default maxclients; file descriptors are reserved above it. */
 #define CLIENTS_DEFAULT 10000
 #define CLIENTS_MAX 100000

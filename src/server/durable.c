@@ -250,6 +250,15 @@ size_t durable_writable_end(struct client *c)
     return c->holds[c->holds_head].start;
 }
 
+void durable_shift_holds(struct client *c, size_t bytes)
+{
+    for (int i = 0; i < c->holds_count; i++) {
+        struct client_hold *h = &c->holds[(c->holds_head + i) % CLIENT_HOLDS_MAX];
+        ASSERT(h->start >= bytes); /* nothing held was written (invariant 1) */
+        h->start -= bytes;
+    }
+}
+
 void durable_forget_client(struct client *c)
 {
     held_unlink(c);

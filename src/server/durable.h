@@ -35,6 +35,8 @@ bool durable_write_refused(struct client *c);
 void durable_after_command(struct client *c, size_t reply_start);
 /* End offset in c->obuf of the bytes that may be written now. */
 size_t durable_writable_end(struct client *c);
+/* The first `bytes` of c->obuf were dropped: move the holds down. */
+void durable_shift_holds(struct client *c, size_t bytes);
 /* Forget c's holds (the client is being freed). */
 void durable_forget_client(struct client *c);
 void durable_before_sleep(void);

@@ -13,6 +13,8 @@
 #include "server/reply.h"
 
 #include "cmd/cmd.h"
+#include "core/limits.h"
+#include "core/log.h"
 #include "proto/resp_write.h"
 #include "server/server.h"
 
@@ -31,6 +33,13 @@ void reply_done(struct client *c)
 {
     if (!(c->flags & CLIENT_PENDING_WRITE))
         server_queue_write(c);
+    /* Checked as replies are made, not only when writing: one read can
+     * carry thousands of pipelined commands (C10: a bounded queue). */
+    if (client_pending_bytes(c) > CLIENT_REPLY_BYTES_MAX) {
+        log_warning("Client id=%llu addr=%s closed for overcoming of output buffer limits.",
+                    (unsigned long long)c->id, c->addr);
+        server_close_client(c, false);
+    }
 }
 
 void reply_raw(struct client *c, const void *p, size_t len)

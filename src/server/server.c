@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +86,14 @@ void server_close_client(struct client *c, bool after_reply)
     c->flags |= CLIENT_CLOSE_ASAP;
     c->close_next = server.closing;
     server.closing = c;
+}
+
+void server_close_after_reply(struct client *c)
+{
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    /* Queued even if no reply was produced (CLIENT REPLY OFF), so that
+     * write_client() sees an empty buffer and closes. */
+    server_queue_write(c);
 }
 
 struct client *server_find_client(uint64_t id)
@@ -162,6 +171,15 @@ static bool write_client(struct client *c)
             return false;
         }
         return true;
+    }
+    if (c->opos >= CLIENT_OBUF_COMPACT_BYTES && c->opos * 2 >= c->obuf.len) {
+        /* A client that pipelines writes always has a held tail, so the
+         * buffer would never empty: drop the bytes already sent. */
+        size_t sent = c->opos;
+        buf_consume(&c->obuf, sent);
+        c->opos = 0;
+        end -= sent;
+        durable_shift_holds(c, sent);
     }
     if (c->opos == end) {
         /* Everything allowed is out; the rest leaves when the WAL event
@@ -250,8 +268,7 @@ static void protocol_error(struct client *c)
     /* Protocol errors are answered even under CLIENT REPLY OFF, as Redis. */
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP);
     reply_error(c, msg);
-    server_close_client(c, true);
-    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    server_close_after_reply(c);
 }
 
 static void process_input(struct client *c)
@@ -382,6 +399,34 @@ static void accept_one(int cfd, const char *addr, bool unix_socket)
     log_verbose("Accepted %s", addr);
 }
 
+/* Out of file descriptors: stop listening until the cron (epoll is level-
+ * triggered, so a pending connection would otherwise spin the loop). */
+static bool accept_paused;
+
+static void pause_accepting(int err)
+{
+    log_warning("Accepting client connection: %s; not accepting for a moment",
+                strerror(-err));
+    for (int i = 0; i < server.tcp_fds_count; i++)
+        ev_del(&server.ev, server.tcp_fds[i], EV_READABLE);
+    if (server.unix_fd >= 0)
+        ev_del(&server.ev, server.unix_fd, EV_READABLE);
+    accept_paused = true;
+}
+
+static void on_accept(struct ev *ev, int fd, void *data, unsigned mask);
+
+static void resume_accepting(void)
+{
+    if (!accept_paused)
+        return;
+    accept_paused = false;
+    for (int i = 0; i < server.tcp_fds_count; i++)
+        ev_add(&server.ev, server.tcp_fds[i], EV_READABLE, on_accept, NULL);
+    if (server.unix_fd >= 0)
+        ev_add(&server.ev, server.unix_fd, EV_READABLE, on_accept, &server);
+}
+
 static void on_accept(struct ev *ev, int fd, void *data, unsigned mask)
 {
     bool unix_socket = data != NULL;
@@ -393,7 +438,9 @@ static void on_accept(struct ev *ev, int fd, void *data, unsigned mask)
         if (cfd >= 0 && unix_socket)
             snprintf(addr, sizeof(addr), "%s:0", server.cfg.unixsocket);
         if (cfd < 0) {
-            if (cfd != -EAGAIN && cfd != -EINTR)
+            if (cfd == -EMFILE || cfd == -ENFILE || cfd == -ENOBUFS || cfd == -ENOMEM)
+                pause_accepting(cfd);
+            else if (cfd != -EAGAIN && cfd != -EINTR)
                 log_warning("Accepting client connection: %s", strerror(-cfd));
             return;
         }
@@ -457,6 +504,7 @@ static void cron(struct ev *ev, void *data)
     for (int i = 0; i < server.cfg.databases; i++)
         db_rehash(&server.dbs[i], 1);
     durable_cron();
+    resume_accepting();
     sample_ops();
 }
 
@@ -579,6 +627,25 @@ static int open_listeners(void)
     return 0;
 }
 
+/* Make room for maxclients descriptors, or lower maxclients to what the
+ * process may open (as Redis does), with a log line either way. */
+static void adjust_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)server.cfg.maxclients + FDS_RESERVED;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = want <= rl.rlim_max ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want) {
+        int fit = rl.rlim_cur > FDS_RESERVED + 1 ? (int)(rl.rlim_cur - FDS_RESERVED) : 1;
+        log_warning("You requested maxclients of %d requiring at least %llu max file "
+                    "descriptors; the limit is %llu, so maxclients is now %d.",
+                    server.cfg.maxclients, (unsigned long long)want,
+                    (unsigned long long)rl.rlim_cur, fit);
+        server.cfg.maxclients = fit;
+    }
+}
+
 int server_init(void)
 {
     unsigned char seed[20];
@@ -601,6 +668,7 @@ int server_init(void)
         log_warning("Can't create the data directory '%s': %s", server.cfg.dir, strerror(-rc));
         return rc;
     }
+    adjust_fd_limit();
     rc = ev_create(&server.ev, server.cfg.maxclients + FDS_RESERVED + 1024);
     if (rc != 0)
         return rc;

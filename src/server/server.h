@@ -67,6 +67,9 @@ void server_free(void);
 
 /* Queue c for output before the loop sleeps. */
 void server_queue_write(struct client *c);
+/* Close c once everything it was sent has been written (QUIT, CLIENT KILL
+ * of itself, SHUTDOWN, protocol errors), even when replies are off. */
+void server_close_after_reply(struct client *c);
 /* Schedule c to be closed (after its pending reply if gentle). */
 void server_close_client(struct client *c, bool after_reply);
 /* The client with this id, or NULL. */
