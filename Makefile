@@ -97,7 +97,12 @@ test-integration: asan
 	ENGRAM_SERVER=$(CURDIR)/build/asan/engram-server $(PY) -m pytest -q -p no:cacheprovider \
 		tests/integration $$(test -d tests/crash && echo tests/crash)
 
+# Layer rules (STYLE.md C1). Formatting (clang-format) is not enforced yet.
+lint:
+	@bash tools/check-layers.sh
+
 test: deps
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory release
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory fuzz-replay
