@@ -6,6 +6,7 @@
  */
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/version.h"
 #include "server/server.h"
 
 #include <limits.h>
@@ -49,7 +50,8 @@ static int load_config(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
-        printf("engram server v=0.1.0 (Redis 7.0.15 compatible)\n");
+        printf("engram server v=%s (Redis %s compatible)\n", ENGRAM_VERSION,
+               COMPAT_REDIS_VERSION);
         return 0;
     }
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {

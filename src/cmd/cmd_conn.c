@@ -14,14 +14,13 @@
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "core/version.h"
 #include "proto/resp_write.h"
 #include "server/reply.h"
 #include "server/server.h"
 
 #include <string.h>
 
-/* Redis 7's HELLO reports this version; clients gate features on it. */
-#define COMPAT_REDIS_VERSION "7.0.15"
 
 static bool arg_eq(const struct client_arg *a, const char *s)
 {

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "core/version.h"
 #include "db/effect.h"
 #include "proto/resp_write.h"
 #include "server/durable.h"
@@ -32,8 +33,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define COMPAT_REDIS_VERSION "7.0.15"
-#define ENGRAM_VERSION_STR "0.1.0"
 
 /* ---- INFO ------------------------------------------------------------- */
 
@@ -80,7 +79,7 @@ static void info_server(struct buf *b)
                 "server_time_usec:%lld\r\nuptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n"
                 "hz:%d\r\nconfigured_hz:%d\r\nlru_clock:%u\r\nexecutable:%s\r\n"
                 "config_file:%s\r\n",
-                COMPAT_REDIS_VERSION, ENGRAM_VERSION_STR, u.sysname, u.release, u.machine,
+                COMPAT_REDIS_VERSION, ENGRAM_VERSION, u.sysname, u.release, u.machine,
                 (int)(sizeof(void *) * 8), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
                 (int)getpid(), server.run_id, server.cfg.port, (long long)clock_wall_us(),
                 (long long)up, (long long)(up / 86400), server.cfg.hz, server.cfg.hz,

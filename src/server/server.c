@@ -36,6 +36,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "core/version.h"
 #include "db/effect.h"
 #include "net/sock.h"
 #include "server/durable.h"
@@ -51,8 +52,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Version of Redis whose behaviour engram implements (INFO redis_version). */
-#define ENGRAM_VERSION "0.1.0"
 
 struct server server;
 static volatile sig_atomic_t signal_shutdown;
@@ -686,7 +685,7 @@ int server_init(void)
     if (durable_init() != 0)
         return -1;
     log_notice("engram %s (Redis %s compatible) started, pid=%d, port=%d", ENGRAM_VERSION,
-               "7.0.15", (int)getpid(), server.cfg.port);
+               COMPAT_REDIS_VERSION, (int)getpid(), server.cfg.port);
     log_notice("Ready to accept connections");
     return 0;
 }
