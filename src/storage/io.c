@@ -13,7 +13,13 @@
  */
 #include "storage/io.h"
 
+#include "core/mem.h"
+
+#include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -70,6 +76,54 @@ int io_pwrite_all(const struct io_ops *io, int fd, const void *buf, size_t bytes
         offset += n;
     }
     return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* "00000000000000000042<suffix>" -> 42; false for other names. */
+static bool parse_numbered(const char *name, const char *suffix, uint64_t *n)
+{
+    size_t len = strlen(name);
+    uint64_t v = 0;
+    if (len != 20 + strlen(suffix) || strcmp(name + 20, suffix) != 0)
+        return false;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(name[i] - '0');
+    }
+    *n = v;
+    return true;
+}
+
+int io_list_numbered(const char *dir, const char *suffix, uint64_t **out)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    uint64_t *nums = NULL;
+    int n = 0, cap = 0;
+    *out = NULL;
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t v;
+        if (!parse_numbered(de->d_name, suffix, &v))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            nums = mem_realloc(nums, (size_t)cap * sizeof(*nums));
+        }
+        nums[n++] = v;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(nums, (size_t)n, sizeof(*nums), cmp_u64);
+    *out = nums;
+    return n;
 }
 
 #ifdef DEBUG

@@ -11,6 +11,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct io_ops {
@@ -27,6 +28,14 @@ const struct io_ops *io_default(void);
 
 /* Write all of buf at offset (retrying short writes). 0 or -errno. */
 int io_pwrite_all(const struct io_ops *io, int fd, const void *buf, size_t bytes, off_t offset);
+
+/*
+ * The numbers of the files in directory `dir` named "<20 decimal digits>"
+ * followed by `suffix` (".wal", ".snap"), sorted ascending. Caller frees
+ * *out with mem_free(). Returns the count, 0 if the directory does not
+ * exist, or -errno.
+ */
+int io_list_numbered(const char *dir, const char *suffix, uint64_t **out);
 
 /* Error injection points (debug builds; no-ops otherwise). */
 enum io_errinj_point { IO_ERRINJ_WRITE = 0, IO_ERRINJ_FSYNC = 1, IO_ERRINJ_POINTS = 2 };

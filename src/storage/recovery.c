@@ -32,51 +32,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int cmp_lsn(const void *a, const void *b)
-{
-    lsn_t x = *(const lsn_t *)a, y = *(const lsn_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* "00000000000000000042.wal" -> 42; false for other names. */
-static bool parse_segment_name(const char *name, lsn_t *lsn)
-{
-    char *end;
-    if (strlen(name) != 24 || strcmp(name + 20, ".wal") != 0)
-        return false;
-    for (int i = 0; i < 20; i++) {
-        if (name[i] < '0' || name[i] > '9')
-            return false;
-    }
-    *lsn = strtoull(name, &end, 10);
-    return end == name + 20;
-}
-
 int recovery_list_segments(const char *dir, lsn_t **lsns_out)
 {
     char path[4096];
-    DIR *d;
-    struct dirent *de;
-    lsn_t *lsns = NULL;
-    int n = 0, cap = 0;
+    int n;
     snprintf(path, sizeof(path), "%s/wal", dir);
-    d = opendir(path);
-    if (!d)
-        return -errno;
-    while ((de = readdir(d)) != NULL) {
-        lsn_t lsn;
-        if (!parse_segment_name(de->d_name, &lsn))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            lsns = mem_realloc(lsns, (size_t)cap * sizeof(*lsns));
-        }
-        lsns[n++] = lsn;
+    n = io_list_numbered(path, ".wal", lsns_out);
+    if (n == 0) {
+        struct stat st;
+        if (stat(path, &st) != 0) /* a missing wal dir is an error here */
+            return -errno;
     }
-    closedir(d);
-    if (n > 1)
-        qsort(lsns, (size_t)n, sizeof(*lsns), cmp_lsn);
-    *lsns_out = lsns;
     return n;
 }
 

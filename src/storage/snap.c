@@ -263,41 +263,17 @@ int snap_load(const char *path, snap_begin_fn *begin, snap_key_fn *fn, void *ctx
     return rc;
 }
 
-static int cmp_desc(const void *a, const void *b)
-{
-    lsn_t x = *(const lsn_t *)a, y = *(const lsn_t *)b;
-    return x > y ? -1 : x < y;
-}
-
 int snap_list(const char *dir, lsn_t **lsns_out)
 {
     char path[4096];
-    DIR *d;
-    struct dirent *de;
-    lsn_t *lsns = NULL;
-    int n = 0, cap = 0;
+    int n;
     snprintf(path, sizeof(path), "%s/snap", dir);
-    *lsns_out = NULL;
-    d = opendir(path);
-    if (!d)
-        return errno == ENOENT ? 0 : -errno;
-    while ((de = readdir(d)) != NULL) {
-        char *end;
-        lsn_t lsn;
-        if (strlen(de->d_name) != 25 || strcmp(de->d_name + 20, ".snap") != 0)
-            continue;
-        lsn = strtoull(de->d_name, &end, 10);
-        if (end != de->d_name + 20)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            lsns = mem_realloc(lsns, (size_t)cap * sizeof(*lsns));
-        }
-        lsns[n++] = lsn;
+    n = io_list_numbered(path, ".snap", lsns_out);
+    /* Newest first. */
+    for (int a = 0, b = n - 1; a < b; a++, b--) {
+        lsn_t t = (*lsns_out)[a];
+        (*lsns_out)[a] = (*lsns_out)[b];
+        (*lsns_out)[b] = t;
     }
-    closedir(d);
-    if (n > 1)
-        qsort(lsns, (size_t)n, sizeof(*lsns), cmp_desc);
-    *lsns_out = lsns;
     return n;
 }
