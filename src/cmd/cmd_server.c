@@ -286,6 +286,7 @@ static void apply_config(void)
 {
     log_set_level((enum log_level)server.cfg.loglevel);
     server_apply_hz();
+    durable_apply_config();
 }
 
 void cmd_config_set(struct client *c)

@@ -63,7 +63,7 @@ static const struct opt opts[] = {
      LLONG_MAX, false},
     {"hz", OPT_INT, OFF(hz), 0, INT_MAX, false},
     {"appendonly", OPT_BOOL, OFF(appendonly), 0, 1, true},
-    {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, true},
+    {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, false},
     {"save", OPT_STRING, OFF(save), 0, 0, false},
     {"wal-snapshot-bytes", OPT_MEMORY, OFF(wal_snapshot_bytes), 1024 * 1024, LLONG_MAX, false},
 };

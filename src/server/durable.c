@@ -743,6 +743,12 @@ void durable_child_after_fork(void)
     dur.lock_fd = -1;
 }
 
+void durable_apply_config(void)
+{
+    if (dur.wal_open)
+        wal_set_fsync(&dur.wal, (enum wal_fsync)server.cfg.appendfsync);
+}
+
 bool durable_loading(void)
 {
     return dur.loading;

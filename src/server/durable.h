@@ -47,6 +47,8 @@ void durable_cron(void);
 int durable_bgsave(bool sync);
 /* Log the effects recorded outside any command (active expiry). */
 void durable_log_effects(void);
+/* Apply a changed appendfsync (CONFIG SET). */
+void durable_apply_config(void);
 /* INFO persistence section. */
 void durable_info(struct buf *b);
 /* True while the WAL is being replayed. */

@@ -257,7 +257,7 @@ static int write_batch(struct wal *w, int64_t *fsync_us)
     if (rc == 0)
         rc = io_pwrite_all(w->io, w->seg_fd, w->flight.data, w->flight.len,
                            (off_t)w->flight_offset);
-    if (rc == 0 && w->fsync_mode == WAL_FSYNC_ALWAYS) {
+    if (rc == 0 && atomic_load(&w->fsync_mode) == WAL_FSYNC_ALWAYS) {
         int64_t t0 = clock_mono_us();
         rc = w->io->fdatasync(w->seg_fd);
         *fsync_us = clock_mono_us() - t0;
@@ -289,7 +289,7 @@ static void periodic_sync(struct wal *w)
 static void wait_for_work(struct wal *w)
 {
     while (!w->submitted && !w->stop) {
-        if (w->fsync_mode == WAL_FSYNC_EVERYSEC && w->dirty) {
+        if (atomic_load(&w->fsync_mode) == WAL_FSYNC_EVERYSEC && w->dirty) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
@@ -342,7 +342,7 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
     memset(w, 0, sizeof(*w));
     w->dir = mem_strndup(dir, strlen(dir));
     w->io = io_default();
-    w->fsync_mode = mode;
+    atomic_store(&w->fsync_mode, (int)mode);
     w->segment_bytes_max = WAL_SEGMENT_BYTES_DEFAULT;
     w->next_lsn = next_lsn;
     w->seg_fd = -1;
@@ -450,6 +450,14 @@ void wal_flush(struct wal *w)
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
     w->in_flight = true;
+}
+
+void wal_set_fsync(struct wal *w, enum wal_fsync mode)
+{
+    pthread_mutex_lock(&w->lock);
+    atomic_store(&w->fsync_mode, (int)mode);
+    pthread_cond_signal(&w->cond); /* re-evaluate the everysec timer */
+    pthread_mutex_unlock(&w->lock);
 }
 
 lsn_t wal_poll(struct wal *w)

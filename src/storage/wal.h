@@ -89,7 +89,7 @@ struct wal {
     /* Loop-thread state. */
     char *dir;                /* data directory (owned) */
     const struct io_ops *io;  /* borrowed */
-    enum wal_fsync fsync_mode;/* appendfsync */
+    atomic_int fsync_mode;    /* enum wal_fsync (appendfsync); CONFIG SET may change it */
     uint64_t segment_bytes_max; /* start a new segment past this size */
     lsn_t next_lsn;           /* lsn of the next record */
     struct buf open;          /* records not yet handed over */
@@ -130,6 +130,9 @@ void wal_close(struct wal *w);
 lsn_t wal_append(struct wal *w, int64_t time_ms, const void *body, size_t body_bytes);
 /* Hand the open batch to the thread if it is idle. Loop thread. */
 void wal_flush(struct wal *w);
+/* Change appendfsync at run time: the next batch follows the new mode
+ * (its fdatasync also covers whatever an earlier mode left unsynced). */
+void wal_set_fsync(struct wal *w, enum wal_fsync mode);
 /* Consume the eventfd; returns the new durable lsn. Loop thread. */
 lsn_t wal_poll(struct wal *w);
 

@@ -172,3 +172,30 @@ def test_commands_get_loading_while_the_data_loads():
         print("saw -LOADING:", seen_loading)
     finally:
         srv.stop()
+
+
+def test_appendfsync_changes_at_run_time():
+    srv = Server()
+    try:
+        c = srv.client()
+        assert c.config_get("appendfsync") == {"appendfsync": "always"}
+        c.set("a", "1")
+        fsyncs = info(c)["wal_fsyncs"]
+        assert c.config_set("appendfsync", "no") is True
+        assert info(c)["appendfsync"] == "no"
+        for i in range(50):
+            c.set("n%d" % i, i)
+        assert info(c)["wal_fsyncs"] == fsyncs  # written, never synced
+        assert c.config_set("appendfsync", "always") is True
+        c.set("b", "2")
+        assert info(c)["wal_fsyncs"] > fsyncs
+        with pytest.raises(Exception, match="appendfsync"):
+            c.config_set("appendfsync", "sometimes")
+        with pytest.raises(Exception, match="immutable"):
+            c.config_set("appendonly", "no")
+        srv = restart(srv)
+        c = srv.client()
+        wait_loaded(c)
+        assert c.get("n49") == b"49" and c.get("b") == b"2"
+    finally:
+        srv.stop()
