@@ -733,6 +733,8 @@ void cmd_debug(struct client *c)
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "ERRINJ <wal-write|wal-fsync> <off|N> [EIO|ENOSPC]",
             "    Debug builds: fail the Nth next WAL write or fsync.",
+            "ERRINJ wal-fsync-delay <off|ms>",
+            "    Debug builds: every WAL fsync first sleeps ms (a slow disk).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "HELP",

@@ -27,6 +27,10 @@
 /* A read(2) takes at most this much at once; larger bulks are read into a
  * buffer sized for them. */
 #define READ_CHUNK_BYTES (16u * 1024)
+/* Records waiting for the WAL thread (the open batch): past this the loop
+ * stops executing commands from clients until the batch is handed over
+ * (back-pressure when the disk is slower than the clients). */
+#define WAL_OPEN_BYTES_MAX (64u * 1024 * 1024)
 /* An empty query buffer larger than this is given back to the allocator. */
 #define QUERY_BUF_KEEP_BYTES (256u * 1024)
 /* A client whose pending reply bytes pass this is disconnected (a reader

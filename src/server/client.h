@@ -32,6 +32,7 @@
 #define CLIENT_NO_EVICT (1u << 8)          /* CLIENT NO-EVICT on */
 #define CLIENT_NO_TOUCH (1u << 9)          /* CLIENT NO-TOUCH on */
 #define CLIENT_WRITE_INSTALLED (1u << 10)  /* EV_WRITABLE is registered */
+#define CLIENT_WAL_PAUSED (1u << 11)       /* on server.paused: waits for WAL room */
 
 struct cmd_def;
 
@@ -84,6 +85,7 @@ struct client {
     struct client *prev, *next;            /* server.clients, all clients */
     struct client *pw_next;                /* server.pending_writes, a stack */
     struct client *close_next;             /* server.closing, a stack */
+    struct client *paused_next;            /* server.paused, a stack */
     /* Durability (server/durable.c). */
     struct client_hold *holds;             /* owned ring of CLIENT_HOLDS_MAX, or NULL */
     int holds_head;                        /* index of the oldest hold */

@@ -38,6 +38,7 @@
 #include "cmd/cmd.h"
 #include "core/assert.h"
 #include "core/clock.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/util.h"
@@ -91,6 +92,7 @@ static struct {
     bool failed_handled;     /* D4 cleanup done */
     bool wal_open;           /* wal_open() succeeded */
     int64_t last_yield_us;   /* last time loading served the network */
+    size_t open_bytes_peak;  /* largest open batch seen (INFO) */
 } dur;
 
 static void remove_temp_snapshots(void);
@@ -341,6 +343,17 @@ void durable_after_command(struct client *c, size_t reply_start)
         return;
     }
     add_hold(c, reply_start, need);
+}
+
+bool durable_wal_full(void)
+{
+    size_t open_bytes;
+    if (!dur.wal_open || wal_failed(&dur.wal))
+        return false;
+    open_bytes = dur.wal.open.len;
+    if (open_bytes > dur.open_bytes_peak)
+        dur.open_bytes_peak = open_bytes;
+    return open_bytes >= WAL_OPEN_BYTES_MAX;
 }
 
 void durable_log_effects(void)
@@ -777,14 +790,18 @@ void durable_info(struct buf *b)
                 "durable_lsn:%" PRIu64 "\r\nwal_fsyncs:%" PRIu64 "\r\nwal_fsync_us_p50:%u\r\n"
                 "wal_fsync_us_p99:%u\r\nwal_batch_records_p50:%u\r\n"
                 "wal_batch_records_p99:%u\r\nwal_bytes:%" PRIu64 "\r\n"
-                "wal_loaded_records:%" PRIu64 "\r\nsnapshot_loaded_keys:%" PRIu64 "\r\n",
+                "wal_loaded_records:%" PRIu64 "\r\nsnapshot_loaded_keys:%" PRIu64 "\r\n"
+                "wal_open_bytes_peak:%zu\r\n",
                 dur.enabled ? 1 : 0, err ? "err" : "ok",
                 (const char *[]){"always", "everysec", "no"}[server.cfg.appendfsync], last,
-                durable, fsyncs, f50, f99, b50, b99, bytes, dur.loaded_records, dur.loaded_keys);
+                durable, fsyncs, f50, f99, b50, b99, bytes, dur.loaded_records, dur.loaded_keys,
+                dur.open_bytes_peak);
 }
 
 bool durable_errinj(const char *point, int countdown, int err)
 {
+    if (strcasecmp(point, "wal-fsync-delay") == 0)
+        return io_errinj_set_fsync_delay(countdown);
     if (strcasecmp(point, "wal-write") == 0)
         return io_errinj_set(IO_ERRINJ_WRITE, countdown, err);
     if (strcasecmp(point, "wal-fsync") == 0)

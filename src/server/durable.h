@@ -40,6 +40,9 @@ void durable_shift_holds(struct client *c, size_t bytes);
 /* Forget c's holds (the client is being freed). */
 void durable_forget_client(struct client *c);
 void durable_before_sleep(void);
+/* True while the open WAL batch is at WAL_OPEN_BYTES_MAX: clients must not
+ * execute more commands until it has been handed to the WAL thread. */
+bool durable_wal_full(void);
 /* Cron: reap the snapshot child, prune the WAL, start automatic snapshots. */
 void durable_cron(void);
 /* BGSAVE (sync = false) or SAVE (sync = true). 0, -EBUSY, -ENOTSUP

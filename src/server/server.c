@@ -58,6 +58,7 @@ static volatile sig_atomic_t signal_shutdown;
 
 static void on_client_readable(struct ev *ev, int fd, void *data, unsigned mask);
 static void on_client_writable(struct ev *ev, int fd, void *data, unsigned mask);
+static void unpause_unlink(struct client *c);
 
 int64_t server_uptime_s(void)
 {
@@ -121,6 +122,7 @@ static void unlink_client(struct client *c)
     if (c->flags & CLIENT_MONITOR)
         server.monitors_count--;
     durable_forget_client(c);
+    unpause_unlink(c);
     server.clients_count--;
     ev_del(&server.ev, c->fd, EV_READABLE | EV_WRITABLE);
 }
@@ -270,11 +272,39 @@ static void protocol_error(struct client *c)
     server_close_after_reply(c);
 }
 
+/* Back-pressure (C10): the open WAL batch is full, so stop executing this
+ * client's commands and reading its socket until before_sleep() resumes it. */
+static void pause_client(struct client *c)
+{
+    if (c->flags & CLIENT_WAL_PAUSED)
+        return;
+    c->flags |= CLIENT_WAL_PAUSED;
+    ev_del(&server.ev, c->fd, EV_READABLE);
+    c->paused_next = server.paused;
+    server.paused = c;
+}
+
+static void unpause_unlink(struct client *c)
+{
+    struct client **link = &server.paused;
+    if (!(c->flags & CLIENT_WAL_PAUSED))
+        return;
+    while (*link && *link != c)
+        link = &(*link)->paused_next;
+    if (*link)
+        *link = c->paused_next;
+    c->flags &= ~CLIENT_WAL_PAUSED;
+}
+
 static void process_input(struct client *c)
 {
     while (c->qpos < c->qbuf.len &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
         int64_t rc;
+        if (durable_wal_full()) {
+            pause_client(c);
+            break;
+        }
         c->parser.unauthenticated = !c->authenticated;
         c->parser.bulk_bytes_max = (uint64_t)server.cfg.proto_max_bulk_len;
         rc = resp_parse(&c->parser, c->qbuf.data + c->qpos, c->qbuf.len - c->qpos);
@@ -507,12 +537,32 @@ static void cron(struct ev *ev, void *data)
     sample_ops();
 }
 
+/* Give paused clients their turn again once the WAL batch has room. */
+static void resume_paused_clients(void)
+{
+    struct client *list;
+    if (!server.paused || durable_wal_full())
+        return;
+    list = server.paused;
+    server.paused = NULL;
+    while (list) {
+        struct client *c = list;
+        list = c->paused_next;
+        c->flags &= ~CLIENT_WAL_PAUSED;
+        if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))
+            continue;
+        ev_add(&server.ev, c->fd, EV_READABLE, on_client_readable, c);
+        process_input(c); /* may pause it again */
+    }
+}
+
 static void before_sleep(struct ev *ev, void *data)
 {
     (void)data;
     /* ORDER MATTERS: hand this turn's records to the WAL thread first, so
      * the fsync starts while replies that need no fsync are written. */
     durable_before_sleep();
+    resume_paused_clients();
     write_pending_clients();
     free_closing_clients();
     if (signal_shutdown) {

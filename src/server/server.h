@@ -40,6 +40,7 @@ struct server {
     uint32_t monitors_count;        /* clients in MONITOR mode */
     struct client *pending_writes;  /* clients with replies to write */
     struct client *closing;         /* clients to free before the loop sleeps */
+    struct client *paused;          /* clients waiting for room in the WAL batch */
     int tcp_fds[CONFIG_BIND_MAX];   /* TCP listeners, one per bind address */
     int tcp_fds_count;              /* used entries of tcp_fds */
     int unix_fd;                    /* Unix socket listener or -1 */

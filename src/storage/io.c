@@ -154,9 +154,19 @@ static ssize_t errinj_pwrite(int fd, const void *buf, size_t bytes, off_t offset
     return posix_pwrite(fd, buf, bytes, offset);
 }
 
+static atomic_int fsync_delay_ms;
+
+bool io_errinj_set_fsync_delay(int ms)
+{
+    atomic_store(&fsync_delay_ms, ms);
+    return true;
+}
+
 static int errinj_fdatasync(int fd)
 {
-    int err;
+    int err, delay = atomic_load(&fsync_delay_ms);
+    if (delay > 0)
+        usleep((useconds_t)delay * 1000);
     if (fires(IO_ERRINJ_FSYNC, &err))
         return -err;
     return posix_fdatasync(fd);
@@ -189,6 +199,12 @@ const struct io_ops *io_default(void)
 bool io_errinj_set(enum io_errinj_point p, int countdown, int err)
 {
     (void)p, (void)countdown, (void)err;
+    return false;
+}
+
+bool io_errinj_set_fsync_delay(int ms)
+{
+    (void)ms;
     return false;
 }
 #endif

@@ -39,6 +39,9 @@ int io_list_numbered(const char *dir, const char *suffix, uint64_t **out);
 
 /* Error injection points (debug builds; no-ops otherwise). */
 enum io_errinj_point { IO_ERRINJ_WRITE = 0, IO_ERRINJ_FSYNC = 1, IO_ERRINJ_POINTS = 2 };
+/* Debug builds: make every WAL fdatasync sleep ms first (0 = off), to
+ * stand for a slow disk. Returns false if unsupported. */
+bool io_errinj_set_fsync_delay(int ms);
 /* Arm point p: fail the countdown-th next call (1 = the next one) with
  * -err, or disarm with countdown 0. Returns false if unsupported. */
 bool io_errinj_set(enum io_errinj_point p, int countdown, int err);
