@@ -228,7 +228,8 @@ static bool parse_ids(struct client *c, int from, uint64_t **ids_out, int *count
     uint64_t *ids = mem_alloc((size_t)n * sizeof(*ids));
     for (int i = 0; i < n; i++) {
         long long v;
-        if (!util_str_to_ll(c->argv[from + i].p, c->argv[from + i].len, &v) || v <= 0) {
+        /* Ids that cannot exist (0, negative) are fine: they match nothing. */
+        if (!util_str_to_ll(c->argv[from + i].p, c->argv[from + i].len, &v)) {
             mem_free(ids);
             reply_error(c, "ERR Invalid client ID");
             return false;
@@ -341,7 +342,7 @@ static bool parse_kill_filter(struct client *c, struct kill_filter *f)
             }
         } else if (client_arg_is(c, i, "MAXAGE")) {
             if (!util_str_to_ll(v->p, v->len, &n)) {
-                reply_err_not_int(c);
+                reply_err_syntax(c); /* as Redis 7.0 */
                 return false;
             }
             f->maxage_s = n;

@@ -839,8 +839,7 @@ void server_feed_monitors(struct client *c)
     buf_append(&line, "\r\n", 2);
     for (struct client *m = server.clients; m; m = m->next) {
         if ((m->flags & CLIENT_MONITOR) && !(m->flags & CLIENT_CLOSE_ASAP)) {
-            buf_append(&m->obuf, line.data, line.len);
-            server_queue_write(m);
+            reply_raw(m, line.data, line.len); /* honours CLIENT REPLY OFF */
         }
     }
     buf_destroy(&line);

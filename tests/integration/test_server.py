@@ -1286,3 +1286,20 @@ def test_command_line_bad_value_is_fatal():
     assert rc != 0
     assert "port" in out
     assert "notanumber" in out
+
+
+def test_client_list_id_and_kill_maxage_edge_cases(c):
+    # Checked against redis-server 7.0.15: an id that cannot exist matches
+    # nothing; a MAXAGE that is not a number is a syntax error.
+    assert c.call(b"CLIENT LIST ID 0\r\n") == b"$0\r\n\r\n"
+    assert c.call(b"CLIENT LIST ID abc\r\n") == b"-ERR Invalid client ID\r\n"
+    assert c.call(b"CLIENT KILL MAXAGE abc\r\n") == b"-ERR syntax error\r\n"
+
+
+def test_monitor_respects_client_reply_off(server):
+    with Conn(server) as mon, Conn(server) as other:
+        assert mon.call(b"MONITOR\r\n") == b"+OK\r\n"
+        mon.send(b"CLIENT REPLY OFF\r\n")
+        time.sleep(0.1)
+        assert other.call(b"PING\r\n") == b"+PONG\r\n"
+        assert mon.nothing_pending(0.3)
