@@ -35,13 +35,13 @@ void effect_begin(void)
 void effect_add(int db, int argc, const struct effect_arg *args)
 {
     ASSERT(argc > 0);
+    count++; /* counted even when not recorded: INFO's changes since save */
     if (!recording)
         return;
     resp_w_array(&rec, argc + 1);
     resp_w_bulk_ll(&rec, db);
     for (int i = 0; i < argc; i++)
         resp_w_bulk(&rec, args[i].p, args[i].len);
-    count++;
 }
 
 int effect_count(void)

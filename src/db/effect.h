@@ -30,7 +30,8 @@ struct effect_arg {
 #define EFFECT_LIT(s) ((struct effect_arg){(s), sizeof(s) - 1})
 
 /* Switch recording off (WAL replay: the effects being applied are already
- * logged) or back on. */
+ * logged; appendonly no: nothing is logged) or back on. Effects are still
+ * counted while off. */
 void effect_set_recording(bool on);
 /* Start collecting effects for a new command (drops the previous ones). */
 void effect_begin(void);

@@ -603,8 +603,10 @@ int durable_init(void)
     struct recovery_result res;
     int rc;
     dur.enabled = server.cfg.appendonly != 0;
-    if (!dur.enabled)
+    if (!dur.enabled) {
+        effect_set_recording(false); /* memory only: encoding them is wasted work */
         return 0;
+    }
     if (replay(&res) != 0)
         return -1;
     /* If a snapshot is ahead of the WAL's last record (it held writes that
