@@ -232,15 +232,7 @@ def loaded_records(output):
 
 # ---- RESP over a raw socket ---------------------------------------------
 
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+encode = _integration.encode_command
 
 
 class RespError(Exception):

@@ -125,6 +125,18 @@ def rd(server):
     c.close()
 
 
+def encode_command(*args):
+    """Encode a command (str, bytes or int arguments) as a RESP multibulk request."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, int):
+            a = str(a)
+        if isinstance(a, str):
+            a = a.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
 def read_reply(sock, timeout=5.0):
     """Read one complete RESP2/RESP3 reply from a raw socket; return its raw bytes."""
     sock.settimeout(timeout)

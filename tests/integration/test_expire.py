@@ -25,15 +25,7 @@ FUTURE_S = 4102444800
 FUTURE_MS = FUTURE_S * 1000
 
 
-def encode_command(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+from conftest import encode_command  # noqa: E402
 
 
 class Raw:

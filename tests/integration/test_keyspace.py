@@ -23,15 +23,7 @@ needs_list = pytest.mark.skipif(not conftest.AGAINST_REDIS, reason="lists arrive
 # --------------------------------------------------------------------------
 # helpers
 
-def encode_command(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+from conftest import encode_command  # noqa: E402
 
 
 class Raw:

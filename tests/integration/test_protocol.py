@@ -25,16 +25,7 @@ PROTO_ERR_INVALID_BULK = b"-ERR Protocol error: invalid bulk length\r\n"
 # helpers
 # --------------------------------------------------------------------------
 
-def cmd(*args):
-    """Encode a command as a RESP multibulk request."""
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+cmd = conftest.encode_command
 
 
 def roundtrip(server, data, nreplies=1, timeout=5.0):

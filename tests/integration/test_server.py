@@ -28,15 +28,7 @@ from conftest import Server
 # helpers
 # --------------------------------------------------------------------------
 
-def cmd(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+cmd = conftest.encode_command
 
 
 def decode(raw):

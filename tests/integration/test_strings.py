@@ -48,15 +48,7 @@ def arity(cmd):
 # helpers
 # --------------------------------------------------------------------------
 
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+encode = conftest.encode_command
 
 
 class Raw:
