@@ -258,15 +258,24 @@ invalid:
 /* GET, SET and friends                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* Reply with the string at e (nil if e is NULL), as GET does. Returns
+ * false, after a WRONGTYPE reply, if e holds another type. */
+static bool reply_string_or_nil(struct client *c, const struct db_entry *e)
+{
+    if (e && !is_string(e)) {
+        reply_err_wrongtype(c);
+        return false;
+    }
+    if (e)
+        reply_bulk_obj(c, e->val);
+    else
+        reply_null(c);
+    return true;
+}
+
 void cmd_get(struct client *c)
 {
-    struct db_entry *e = lookup_read(c, 1);
-    if (!e)
-        reply_null(c);
-    else if (!is_string(e))
-        reply_err_wrongtype(c);
-    else
-        reply_bulk_obj(c, e->val);
+    (void)reply_string_or_nil(c, lookup_read(c, 1));
 }
 
 /*
@@ -280,14 +289,8 @@ static void set_generic(struct client *c, int val, unsigned flags, int64_t abs_m
     struct db_entry *e = NULL;
     if (flags & OPT_GET) {
         e = lookup_read(c, 1);
-        if (e && !is_string(e)) {
-            reply_err_wrongtype(c);
+        if (!reply_string_or_nil(c, e))
             return;
-        }
-        if (e)
-            reply_bulk_obj(c, e->val);
-        else
-            reply_null(c);
     } else if (flags & (OPT_NX | OPT_XX)) {
         e = lookup_write(c, 1);
     }
@@ -365,14 +368,8 @@ void cmd_getset(struct client *c)
     const struct client_arg *v = &c->argv[2];
     struct db_entry *e = lookup_read(c, 1);
     struct obj *o;
-    if (e && !is_string(e)) {
-        reply_err_wrongtype(c);
+    if (!reply_string_or_nil(c, e))
         return;
-    }
-    if (e)
-        reply_bulk_obj(c, e->val);
-    else
-        reply_null(c);
     o = obj_new_string(v->p, v->len);
     if (e) {
         db_replace_value(e, o);
