@@ -37,6 +37,7 @@ typedef void cmd_fn(struct client *c);
 #define CMD_NO_AUTH (1u << 10)   /* allowed before AUTH */
 #define CMD_NO_MULTI (1u << 11)  /* not allowed inside MULTI */
 #define CMD_MOVABLE_KEYS (1u << 12) /* key positions depend on arguments */
+#define CMD_TXN_CONTROL (1u << 13)  /* runs at once inside MULTI (not queued) */
 
 struct cmd_def {
     const char *name;       /* lowercase; subcommands: "sub" with parent set */
@@ -72,6 +73,11 @@ const struct cmd_def *cmd_at(int i);
  * run, or NULL if it was rejected.
  */
 const struct cmd_def *cmd_dispatch(struct client *c);
+/*
+ * Run a resolved command's handler with its statistics and MONITOR feed,
+ * no checks (EXEC runs its queue with it). Replies go to c.
+ */
+void cmd_call(struct client *c, const struct cmd_def *d);
 /*
  * Key positions of a command line, for COMMAND GETKEYS: fills idx[] with up
  * to idx_cap argv indexes; returns the count, or -1 if the arguments are

@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "core/version.h"
 #include "proto/resp_write.h"
+#include "server/multi.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -56,6 +57,7 @@ void cmd_reset(struct client *c)
         server.monitors_count--;
     c->flags &= ~(CLIENT_MONITOR | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT |
                   CLIENT_NO_TOUCH);
+    multi_discard(c); /* leaves MULTI and unwatches */
     mem_free(c->name);
     c->name = NULL;
     c->resp = 2;

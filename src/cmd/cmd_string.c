@@ -315,7 +315,7 @@ static void set_generic(struct client *c, int val, unsigned flags, int64_t abs_m
              * in place instead of unlinking and relinking the key. */
             e = db_set(c->db, c->argv[1].p, c->argv[1].len, o, keep_ttl || abs_ms >= 0);
         else if (e)
-            db_replace_value(e, o);
+            db_replace_value(c->db, e, o);
         else
             e = db_add(c->db, c->argv[1].p, c->argv[1].len, o);
         if (abs_ms >= 0 || (!keep_ttl && e->expire_ms >= 0))
@@ -372,7 +372,7 @@ void cmd_getset(struct client *c)
         return;
     o = obj_new_string(v->p, v->len);
     if (e) {
-        db_replace_value(e, o);
+        db_replace_value(c->db, e, o);
         db_set_expire(c->db, e, -1);
     } else {
         db_add(c->db, c->argv[1].p, c->argv[1].len, o);
@@ -502,7 +502,7 @@ static struct obj *grow_value(struct client *c, struct db_entry *e, size_t len)
             goto oom;
         memcpy(n->data, p, digits);
         memset(n->data + digits, 0, n->len - digits);
-        db_replace_value(e, n);
+        db_replace_value(c->db, e, n);
         return n;
     }
     o = obj_try_resize(o, len > o->len ? len : o->len);
@@ -511,7 +511,7 @@ static struct obj *grow_value(struct client *c, struct db_entry *e, size_t len)
     /* The old block is already freed (or is o): store the moved pointer
      * directly, then let the db layer refresh its LRU stamp. */
     e->val = o;
-    db_replace_value(e, o);
+    db_replace_value(c->db, e, o);
     return o;
 oom:
     reply_error(c, ERR_OOM);
@@ -690,9 +690,9 @@ static void incr_by(struct client *c, long long delta)
         /* In place: an INT payload is an int64 (obj.c invariant 1). */
         int64_t x = v;
         memcpy(e->val->data, &x, sizeof(x));
-        db_replace_value(e, e->val);
+        db_replace_value(c->db, e, e->val);
     } else if (e) {
-        db_replace_value(e, obj_new_int(v)); /* keeps the TTL */
+        db_replace_value(c->db, e, obj_new_int(v)); /* keeps the TTL */
     } else {
         db_add(c->db, c->argv[1].p, c->argv[1].len, obj_new_int(v));
     }
@@ -761,7 +761,7 @@ void cmd_incrbyfloat(struct client *c)
     len = util_ld_to_str(out, sizeof(out), value, true);
     ASSERT(len > 0);
     if (e)
-        db_replace_value(e, obj_new_string(out, (size_t)len)); /* keeps the TTL */
+        db_replace_value(c->db, e, obj_new_string(out, (size_t)len)); /* keeps the TTL */
     else
         db_add(c->db, c->argv[1].p, c->argv[1].len, obj_new_string(out, (size_t)len));
     /* The float arithmetic is not replayed: the effect is the result. */

@@ -10,7 +10,9 @@
  *
  *   cmd_dispatch() is where every request passes: lookup, arity, auth,
  *   then the handler between effect_begin() and effect_commit(), so every
- *   write's canonical effects are collected as one unit.
+ *   write's canonical effects are collected as one unit. Inside MULTI the
+ *   command is queued instead (a refusal dooms the transaction), and EXEC
+ *   runs the whole queue as that one unit (cmd_multi.c).
  *
  * Invariants
  *   (1) Handlers run only with an argc that satisfies their arity.
@@ -26,6 +28,7 @@
 #include "core/util.h"
 #include "db/effect.h"
 #include "server/durable.h"
+#include "server/multi.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -228,17 +231,46 @@ static const struct cmd_def *resolve(struct client *c)
     return d;
 }
 
+void cmd_call(struct client *c, const struct cmd_def *d)
+{
+    int64_t start_us = clock_wall_us();
+    c->cmd = d;
+    d->fn(c);
+    ((struct cmd_def *)d)->calls++;
+    ((struct cmd_def *)d)->usec += (uint64_t)(clock_wall_us() - start_us);
+    if (server.monitors_count && !(d->flags & CMD_ADMIN))
+        server_feed_monitors(c);
+}
+
+/* Inside MULTI: queue the command, or refuse it and doom the transaction. */
+static void queue_command(struct client *c, const struct cmd_def *d)
+{
+    if (d->flags & CMD_NO_MULTI) {
+        reply_error(c, "ERR Command not allowed inside a transaction");
+        multi_flag_error(c);
+        return;
+    }
+    if (durable_write_refused(c)) { /* as Redis: MISCONF is found while queueing */
+        multi_flag_error(c);
+        return;
+    }
+    if (multi_queue(c))
+        reply_simple(c, "QUEUED");
+}
+
 const struct cmd_def *cmd_dispatch(struct client *c)
 {
     const struct cmd_def *d;
-    int64_t start_us;
     size_t reply_start;
     ASSERT(c->argc > 0);
     d = resolve(c);
-    if (!d)
+    if (!d) {
+        multi_flag_error(c);
         return NULL;
+    }
     if (!c->authenticated && !(d->flags & CMD_NO_AUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
+        multi_flag_error(c);
         return NULL;
     }
     if (durable_loading() && !(d->flags & CMD_LOADING)) {
@@ -250,19 +282,18 @@ const struct cmd_def *cmd_dispatch(struct client *c)
         return NULL;
     }
     c->last_cmd = d;
+    if ((c->flags & CLIENT_MULTI) && !(d->flags & CMD_TXN_CONTROL)) {
+        queue_command(c, d);
+        return d;
+    }
     if (durable_write_refused(c))
         return NULL;
     reply_start = c->obuf.len;
-    start_us = clock_wall_us();
-    db_set_now(start_us / 1000);
+    db_set_now(clock_wall_ms());
     effect_begin();
-    d->fn(c);
+    cmd_call(c, d);
     server.dirty += (uint64_t)effect_commit();
     durable_after_command(c, reply_start); /* D1, D2: may hold the reply */
-    ((struct cmd_def *)d)->calls++;
-    ((struct cmd_def *)d)->usec += (uint64_t)(clock_wall_us() - start_us);
-    if (server.monitors_count && !(d->flags & CMD_ADMIN))
-        server_feed_monitors(c);
     return d;
 }
 

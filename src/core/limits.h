@@ -67,3 +67,11 @@
 static_assert(UNAUTH_BULK_BYTES_MAX <= PROTO_INLINE_BYTES_MAX * 1024, "sane unauth bulk");
 static_assert(BULK_BYTES_DEFAULT <= QUERY_BYTES_DEFAULT, "one bulk fits in a query buffer");
 static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
+
+/* Transactions: commands queued between MULTI and EXEC, their argument
+ * bytes, and keys one client may WATCH. Past a limit the command gets an
+ * error and the transaction is aborted (EXECABORT), so a client cannot grow
+ * the server without bound. */
+#define MULTI_QUEUED_MAX (1024 * 1024)
+#define MULTI_QUEUED_BYTES_MAX (1024ull * 1024 * 1024)
+#define WATCH_KEYS_MAX (1024 * 1024)

@@ -18,6 +18,9 @@
  *   (1) e->expire_ms >= 0 iff a db_vol node for e is in `expires`.
  *   (2) Both tables hash a key with db_hash(), so one hash serves both.
  *   (3) Deleting an expired key records a DEL effect.
+ *   (4) While a transaction runs (undo_active()), every change to an entry
+ *       or a table is preceded by an undo hook (undo.h), so EXEC can roll
+ *       back; outside one the hooks cost one test of a flag.
  *
  * Threads
  *   Loop thread only.
@@ -29,6 +32,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/effect.h"
+#include "db/undo.h"
 
 #include <string.h>
 
@@ -125,6 +129,10 @@ void db_destroy(struct db *db)
 
 void db_flush(struct db *db)
 {
+    if (undo_active()) {
+        undo_take_tables(db); /* leaves db empty; rollback puts them back */
+        return;
+    }
     db_destroy(db);
     db->expire_cursor = 0;
     db->avg_ttl_ms = 0;
@@ -134,6 +142,8 @@ void db_swap(struct db *a, struct db *b)
 {
     struct db tmp = *a;
     int a_id = a->id, b_id = b->id;
+    if (undo_active())
+        undo_save_swap(a, b);
     *a = *b;
     *b = tmp;
     a->id = a_id;
@@ -153,6 +163,8 @@ static void remove_entry(struct db *db, struct db_entry *e, uint64_t hash, bool 
     if (e->expire_ms >= 0)
         unlink_vol(db, e, hash);
     ht_remove_node(&db->keys, &e->node, hash);
+    if (undo_active() && undo_save_entry(db, e, free_val))
+        free_val = false; /* the undo log keeps the value */
     if (free_val)
         obj_delete(e->val);
     mem_free(e);
@@ -191,7 +203,10 @@ struct db_entry *db_lookup_read(struct db *db, const char *key, size_t len, bool
 
 struct db_entry *db_lookup_write(struct db *db, const char *key, size_t len)
 {
-    return lookup(db, key, len, db_hash(key, len));
+    struct db_entry *e = lookup(db, key, len, db_hash(key, len));
+    if (e && undo_active())
+        (void)undo_save_entry(db, e, false); /* the caller may change it in place */
+    return e;
 }
 
 struct db_entry *db_find_raw(struct db *db, const char *key, size_t len)
@@ -202,8 +217,11 @@ struct db_entry *db_find_raw(struct db *db, const char *key, size_t len)
 static struct db_entry *insert_new(struct db *db, const char *key, size_t len, uint64_t hash,
                                    struct obj *val)
 {
-    struct db_entry *e = mem_alloc(sizeof(struct db_entry) + len);
+    struct db_entry *e;
     ASSERT(len <= UINT32_MAX);
+    if (undo_active())
+        undo_save_absent(db, key, len);
+    e = mem_alloc(sizeof(struct db_entry) + len);
     e->val = val;
     e->expire_ms = -1;
     e->key_len = (uint32_t)len;
@@ -227,7 +245,7 @@ struct db_entry *db_set(struct db *db, const char *key, size_t len, struct obj *
     struct db_entry *e = lookup(db, key, len, hash);
     if (!e)
         return insert_new(db, key, len, hash, val);
-    db_replace_value(e, val);
+    db_replace_value(db, e, val);
     if (!keep_ttl && e->expire_ms >= 0) {
         unlink_vol(db, e, hash);
         e->expire_ms = -1;
@@ -235,9 +253,10 @@ struct db_entry *db_set(struct db *db, const char *key, size_t len, struct obj *
     return e;
 }
 
-void db_replace_value(struct db_entry *e, struct obj *val)
+void db_replace_value(struct db *db, struct db_entry *e, struct obj *val)
 {
-    if (e->val != val)
+    bool kept = e->val != val && undo_active() && undo_save_entry(db, e, true);
+    if (e->val != val && !kept)
         obj_delete(e->val);
     val->lru = db_lru_clock();
     e->val = val;
@@ -269,6 +288,8 @@ void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms)
 {
     uint64_t hash;
     struct db_vol *v;
+    if (undo_active())
+        (void)undo_save_entry(db, e, false);
     if (when_ms < 0) {
         if (e->expire_ms >= 0)
             unlink_vol(db, e, db_hash(e->key, e->key_len));

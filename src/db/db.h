@@ -90,8 +90,10 @@ struct db_entry *db_add(struct db *db, const char *key, size_t len, struct obj *
  * TTL is cleared unless keep_ttl. Returns the entry. */
 struct db_entry *db_set(struct db *db, const char *key, size_t len, struct obj *val,
                         bool keep_ttl);
-/* Replace an entry's value in place (frees the old one). Takes ownership. */
-void db_replace_value(struct db_entry *e, struct obj *val);
+/* Replace an entry's value in place (frees the old one). Takes ownership.
+ * val may be e->val itself after changing it in place, which is allowed
+ * only for an entry returned by db_lookup_write() (undo.h). */
+void db_replace_value(struct db *db, struct db_entry *e, struct obj *val);
 /* Delete a key (with its TTL). Returns true if it existed (expired keys
  * count as absent). */
 bool db_delete(struct db *db, const char *key, size_t len);

@@ -20,6 +20,12 @@ static struct buf rec;
 static int count;
 static uint64_t units_total;
 static bool recording = true;
+static effect_observer_fn *observer;
+
+void effect_set_observer(effect_observer_fn *fn)
+{
+    observer = fn;
+}
 
 void effect_set_recording(bool on)
 {
@@ -36,6 +42,8 @@ void effect_add(int db, int argc, const struct effect_arg *args)
 {
     ASSERT(argc > 0);
     count++; /* counted even when not recorded: INFO's changes since save */
+    if (observer)
+        observer(db, argc, args);
     if (!recording)
         return;
     resp_w_array(&rec, argc + 1);

@@ -29,6 +29,11 @@ struct effect_arg {
 #define EFFECT_ARG(p, len) ((struct effect_arg){(p), (len)})
 #define EFFECT_LIT(s) ((struct effect_arg){(s), sizeof(s) - 1})
 
+/* Called for every effect as it is added (recording or not): WATCH learns
+ * here which keys were modified. NULL for none. */
+typedef void effect_observer_fn(int db, int argc, const struct effect_arg *args);
+void effect_set_observer(effect_observer_fn *fn);
+
 /* Switch recording off (WAL replay: the effects being applied are already
  * logged; appendonly no: nothing is logged) or back on. Effects are still
  * counted while off. */

@@ -70,6 +70,8 @@ static void describe_flags(const struct client *c, char *out)
         *p++ = 'e';
     if (c->flags & CLIENT_NO_TOUCH)
         *p++ = 'T';
+    if (c->flags & CLIENT_MULTI)
+        *p++ = 'x';
     if (p == out)
         *p++ = 'N';
     *p = '\0';
@@ -82,12 +84,13 @@ void client_describe(const struct client *c, struct buf *b, int64_t now_ms)
     describe_flags(c, flags);
     buf_appendf(b,
                 "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 "
+                "sub=0 psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
                 "multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=%zu tot-mem=%zu events=r "
                 "cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
                 (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                 (long long)((now_ms - c->ctime_ms) / 1000),
                 (long long)((now_ms - c->last_io_ms) / 1000), flags, c->db_index,
+                (c->flags & CLIENT_MULTI) ? c->mqueue_count : -1,
                 c->qbuf.len - c->qpos, c->qbuf.cap - c->qbuf.len, c->qbuf.cap,
                 client_pending_bytes(c), c->obuf.cap,
                 sizeof(*c) + c->qbuf.cap + c->obuf.cap, cmd, c->resp,

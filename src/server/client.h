@@ -33,8 +33,13 @@
 #define CLIENT_NO_TOUCH (1u << 9)          /* CLIENT NO-TOUCH on */
 #define CLIENT_WRITE_INSTALLED (1u << 10)  /* EV_WRITABLE is registered */
 #define CLIENT_WAL_PAUSED (1u << 11)       /* on server.paused: waits for WAL room */
+#define CLIENT_MULTI (1u << 12)            /* between MULTI and EXEC/DISCARD */
+#define CLIENT_DIRTY_EXEC (1u << 13)       /* a command was refused while queueing */
+#define CLIENT_DIRTY_CAS (1u << 14)        /* a watched key was modified */
 
 struct cmd_def;
+struct multi_cmd;
+struct watch_ref;
 
 /* Replies from obuf offset `start` on may not leave before lsn is durable
  * (DESIGN.md D1, D2). Holds are kept in a small ring, oldest first. */
@@ -92,6 +97,13 @@ struct client {
     int holds_count;                       /* holds in the ring */
     struct client *held_prev, *held_next;  /* list of clients with holds */
     bool on_held_list;                     /* linked in that list */
+    /* Transactions (server/multi.c). */
+    struct multi_cmd *mqueue;              /* owned: commands queued since MULTI */
+    int mqueue_count, mqueue_cap;          /* used and allocated entries */
+    size_t mqueue_bytes;                   /* argument bytes queued */
+    struct watch_ref *watched;             /* owned: WATCHed keys */
+    int watched_count, watched_cap;        /* used and allocated entries */
+    uint64_t error_replies;                /* errors replied so far (EXEC: did a command fail) */
 };
 
 /* Create a client for an accepted socket. Caller (the server) owns it. */

@@ -43,6 +43,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/effect.h"
+#include "db/undo.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/snapshot.h"
@@ -93,7 +94,16 @@ static struct {
     bool wal_open;           /* wal_open() succeeded */
     int64_t last_yield_us;   /* last time loading served the network */
     size_t open_bytes_peak;  /* largest open batch seen (INFO) */
+    bool bgsave_after_exec;  /* BGSAVE ran inside EXEC: start it once EXEC is logged */
 } dur;
+
+/* What the commands of the EXEC being run depend on and write; folded into
+ * the EXEC's own requirement and marks by durable_after_command(). */
+static struct {
+    lsn_t need;      /* highest lsn the queued commands' replies depend on */
+    bool db_wide;    /* a queued FLUSHDB, FLUSHALL, SWAPDB, MOVE or COPY */
+    struct buf keys; /* keys written: (int db, uint32 len, bytes) records */
+} txn;
 
 static void remove_temp_snapshots(void);
 
@@ -319,6 +329,47 @@ static void mark_keys(struct client *c, const struct cmd_def *d, lsn_t lsn)
         mark_dirty(c->db_index, c->argv[i].p, c->argv[i].len, lsn);
 }
 
+void durable_txn_command(struct client *c, const struct cmd_def *d)
+{
+    lsn_t need;
+    int last;
+    if (!dur.wal_open || dur.loading)
+        return;
+    need = keys_requirement(c, d);
+    if (need > txn.need)
+        txn.need = need;
+    if (!(d->flags & CMD_WRITE))
+        return;
+    if (is_db_wide(d))
+        txn.db_wide = true;
+    if (d->first_key <= 0)
+        return;
+    last = d->last_key < 0 ? c->argc + d->last_key : d->last_key;
+    for (int i = d->first_key; i <= last && i < c->argc; i += d->key_step) {
+        uint32_t len = (uint32_t)c->argv[i].len;
+        buf_append(&txn.keys, &c->db_index, sizeof(c->db_index));
+        buf_append(&txn.keys, &len, sizeof(len));
+        buf_append(&txn.keys, c->argv[i].p, len);
+    }
+}
+
+/* Mark the keys of the EXEC just logged at lsn (durable_txn_command). */
+static void mark_txn_keys(lsn_t lsn)
+{
+    size_t pos = 0;
+    if (txn.db_wide)
+        dur.global_lsn = lsn;
+    while (pos < txn.keys.len) {
+        int db;
+        uint32_t len;
+        memcpy(&db, txn.keys.data + pos, sizeof(db));
+        memcpy(&len, txn.keys.data + pos + sizeof(db), sizeof(len));
+        pos += sizeof(db) + sizeof(len);
+        mark_dirty(db, txn.keys.data + pos, len, lsn);
+        pos += len;
+    }
+}
+
 void durable_after_command(struct client *c, size_t reply_start)
 {
     const struct cmd_def *d = c->cmd;
@@ -326,12 +377,25 @@ void durable_after_command(struct client *c, size_t reply_start)
     if (!dur.wal_open || dur.loading || !d)
         return;
     need = keys_requirement(c, d);
+    if (txn.need > need)
+        need = txn.need;
     if (effect_count() > 0 && !wal_failed(&dur.wal)) {
         const struct buf *e = effect_data();
         lsn = wal_append(&dur.wal, db_now(), e->data, e->len);
         mark_keys(c, d, lsn);
+        mark_txn_keys(lsn);
         if (lsn > need)
             need = lsn;
+    }
+    txn.need = 0;
+    txn.db_wide = false;
+    buf_clear(&txn.keys);
+    if (dur.bgsave_after_exec) {
+        int rc;
+        dur.bgsave_after_exec = false;
+        rc = durable_bgsave(false);
+        if (rc != 0)
+            log_warning("BGSAVE inside EXEC could not start after it: %s", strerror(-rc));
     }
     if (need <= wal_durable_lsn(&dur.wal) || c->fd < 0)
         return;
@@ -680,6 +744,16 @@ int durable_bgsave(bool sync)
     int rc;
     if (!dur.wal_open)
         return -ENOTSUP;
+    if (undo_active()) {
+        /* Inside EXEC the keyspace is half-way through the transaction; a
+         * snapshot of it would hold part of an EXEC record (and roll-back
+         * could not reach it). Start it right after the EXEC instead. */
+        ASSERT(!sync); /* SAVE is refused inside MULTI (CMD_NO_MULTI) */
+        if (snapshot_in_progress())
+            return -EBUSY;
+        dur.bgsave_after_exec = true;
+        return 0;
+    }
     lsn = dur.wal.next_lsn - 1;
     dur.snap_wal_bytes = dur.wal.stats.bytes + dur.wal.open.len;
     if (!sync)

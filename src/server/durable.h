@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 struct buf;
+struct cmd_def;
 
 /* Lock the data directory (one server per directory). 0 or -1 (logged). */
 int durable_lock(void);
@@ -31,6 +32,9 @@ void durable_shutdown(void);
 /* True (and an error reply sent) if c's command is a write and the WAL
  * has failed. */
 bool durable_write_refused(struct client *c);
+/* EXEC: called before each queued command runs, with c->argv its
+ * arguments; its keys join the EXEC's requirement and marks. */
+void durable_txn_command(struct client *c, const struct cmd_def *d);
 /* Called after a command ran; reply_start is c->obuf.len before it ran. */
 void durable_after_command(struct client *c, size_t reply_start);
 /* End offset in c->obuf of the bytes that may be written now. */

@@ -71,9 +71,19 @@ void reply_simple(struct client *c, const char *s)
     REPLY_WITH(resp_w_simple(b, s, strlen(s)));
 }
 
+/* The last error text replied, for EXEC's rollback message. */
+static char last_error[REPLY_LAST_ERROR_BYTES];
+
+const char *reply_last_error(void)
+{
+    return last_error;
+}
+
 void reply_error(struct client *c, const char *msg)
 {
     server.stats.error_replies++;
+    c->error_replies++;
+    snprintf(last_error, sizeof(last_error), "%s", msg);
     if (c->cmd)
         ((struct cmd_def *)c->cmd)->failed_calls++;
     REPLY_WITH(resp_w_error(b, msg, strlen(msg)));

@@ -16,6 +16,10 @@ void reply_ok(struct client *c);
 void reply_simple(struct client *c, const char *s);
 /* msg is the whole error line without '-', e.g. "ERR syntax error". */
 void reply_error(struct client *c, const char *msg);
+/* The text of the last error replied to anyone (truncated to
+ * REPLY_LAST_ERROR_BYTES - 1), counted in c->error_replies. */
+#define REPLY_LAST_ERROR_BYTES 512
+const char *reply_last_error(void);
 void reply_errorf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_int(struct client *c, long long v);
 void reply_bulk(struct client *c, const void *p, size_t len);

@@ -40,6 +40,7 @@
 #include "db/effect.h"
 #include "net/sock.h"
 #include "server/durable.h"
+#include "server/multi.h"
 #include "server/reply.h"
 
 #include <errno.h>
@@ -122,6 +123,7 @@ static void unlink_client(struct client *c)
     if (c->flags & CLIENT_MONITOR)
         server.monitors_count--;
     durable_forget_client(c);
+    multi_client_free(c);
     unpause_unlink(c);
     server.clients_count--;
     ev_del(&server.ev, c->fd, EV_READABLE | EV_WRITABLE);
@@ -711,6 +713,7 @@ int server_init(void)
     memcpy(&hash_seed, seed, sizeof(hash_seed));
     db_module_init(hash_seed);
     cmd_init();
+    multi_init();
     log_set_level((enum log_level)server.cfg.loglevel);
     rc = make_dirs(server.cfg.dir);
     if (rc != 0) {

@@ -1,0 +1,241 @@
+/*
+ * undo.c - the undo log of one transaction.
+ *
+ * Design
+ *   A stack of records (an array of pointers, grown by doubling). Key
+ *   records are also linked into `seen`, a hash table keyed by (db, key),
+ *   so a key is saved only the first time the transaction touches it: its
+ *   state at undo_begin() is all rollback needs, and a transaction of a
+ *   thousand INCRs on one key saves one copy.
+ *
+ *   FLUSH and SWAPDB records change what a (db, key) pair refers to, so
+ *   `seen` is emptied after them: a key touched again afterwards is saved
+ *   again. Rollback walks the stack from the top, so each record restores
+ *   the state just before it, and the oldest record of a key restores the
+ *   state at undo_begin().
+ *
+ * Invariants
+ *   (1) Every node in `seen` is a KEY record on the stack.
+ *   (2) While rolling back, the log is inactive: the db.c calls it makes
+ *       to restore keys are not recorded.
+ *   (3) A KEY record with val == NULL means "absent at that point".
+ *
+ * Threads
+ *   Loop thread only.
+ */
+#include "db/undo.h"
+
+#include "core/assert.h"
+#include "core/mem.h"
+#include "core/util.h"
+
+#include <string.h>
+
+enum undo_kind { UNDO_KEY, UNDO_TABLES, UNDO_SWAP };
+
+struct undo_rec {
+    struct ht_node node;  /* link in seen (KEY records) */
+    enum undo_kind kind;  /* what to restore */
+    struct db *db;        /* the database (KEY, TABLES) or first of a pair (SWAP) */
+    struct db *other;     /* second of a SWAP pair */
+    struct db tables;     /* TABLES: the flushed tables, owned */
+    struct obj *val;      /* KEY: owned value, NULL if the key was absent */
+    int64_t expire_ms;    /* KEY: its TTL, -1 for none */
+    uint32_t key_len;     /* KEY: bytes */
+    char key[];           /* KEY: the key */
+};
+
+/* Lookup key of `seen`: the db pointer with the key bytes. */
+struct undo_probe {
+    const struct db *db;
+    const char *key;
+    size_t len;
+};
+
+static struct {
+    bool active;            /* recording */
+    struct undo_rec **recs; /* stack, oldest first */
+    size_t count, cap;      /* used and allocated slots */
+    struct ht seen;         /* KEY records by (db, key) */
+} ulog;
+
+static uint64_t seen_hash_raw(const struct db *db, const char *key, size_t len)
+{
+    return util_hash(key, len, 0x756e646fu + (uint64_t)(uintptr_t)db);
+}
+
+static uint64_t seen_hash(const struct ht_node *n)
+{
+    const struct undo_rec *r = (const struct undo_rec *)n;
+    return seen_hash_raw(r->db, r->key, r->key_len);
+}
+
+static bool seen_eq(const struct ht_node *n, const void *key, size_t len)
+{
+    const struct undo_rec *r = (const struct undo_rec *)n;
+    const struct undo_probe *p = key;
+    (void)len;
+    return r->db == p->db && r->key_len == p->len && memcmp(r->key, p->key, p->len) == 0;
+}
+
+static const struct ht_type seen_type = {.hash_node = seen_hash, .key_eq = seen_eq};
+
+static void forget_node(struct ht_node *n, void *ctx)
+{
+    (void)n, (void)ctx; /* records belong to the stack (invariant 1) */
+}
+
+static void seen_reset(void)
+{
+    ht_destroy(&ulog.seen, forget_node, NULL);
+    ht_create(&ulog.seen, &seen_type);
+}
+
+void undo_begin(void)
+{
+    ASSERT(!ulog.active && ulog.count == 0);
+    if (!ulog.seen.type)
+        ht_create(&ulog.seen, &seen_type);
+    ulog.active = true;
+}
+
+bool undo_active(void)
+{
+    return ulog.active;
+}
+
+size_t undo_record_count(void)
+{
+    return ulog.count;
+}
+
+static struct undo_rec *push(enum undo_kind kind, size_t key_len)
+{
+    struct undo_rec *r;
+    if (ulog.count == ulog.cap) {
+        ulog.cap = ulog.cap ? ulog.cap * 2 : 16;
+        ulog.recs = mem_realloc(ulog.recs, ulog.cap * sizeof(*ulog.recs));
+    }
+    r = mem_alloc(sizeof(*r) + key_len);
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->expire_ms = -1;
+    ulog.recs[ulog.count++] = r;
+    return r;
+}
+
+/* A KEY record for (db, key) unless one is already in `seen`; NULL if one is. */
+static struct undo_rec *push_key(struct db *db, const char *key, size_t len)
+{
+    struct undo_probe p = {db, key, len};
+    uint64_t hash = seen_hash_raw(db, key, len);
+    struct undo_rec *r;
+    ASSERT(ulog.active);
+    if (ht_find(&ulog.seen, &p, len, hash))
+        return NULL;
+    r = push(UNDO_KEY, len);
+    r->db = db;
+    r->key_len = (uint32_t)len;
+    memcpy(r->key, key, len);
+    ht_insert(&ulog.seen, &r->node, hash);
+    return r;
+}
+
+bool undo_save_entry(struct db *db, struct db_entry *e, bool steal)
+{
+    struct undo_rec *r = push_key(db, e->key, e->key_len);
+    if (!r)
+        return false;
+    r->expire_ms = e->expire_ms;
+    r->val = steal ? e->val : obj_dup(e->val);
+    return steal;
+}
+
+void undo_save_absent(struct db *db, const char *key, size_t len)
+{
+    (void)push_key(db, key, len);
+}
+
+void undo_take_tables(struct db *db)
+{
+    struct undo_rec *r = push(UNDO_TABLES, 0);
+    int id = db->id;
+    r->db = db;
+    r->tables = *db;
+    db_create(db, id);
+    seen_reset();
+}
+
+void undo_save_swap(struct db *a, struct db *b)
+{
+    struct undo_rec *r = push(UNDO_SWAP, 0);
+    r->db = a;
+    r->other = b;
+    seen_reset();
+}
+
+static void free_rec(struct undo_rec *r)
+{
+    if (r->kind == UNDO_KEY && r->val)
+        obj_delete(r->val);
+    else if (r->kind == UNDO_TABLES && r->tables.keys.type)
+        db_destroy(&r->tables); /* committed: the flushed keys go now */
+    mem_free(r);
+}
+
+static void restore(struct undo_rec *r)
+{
+    struct db_entry *e;
+    switch (r->kind) {
+    case UNDO_KEY:
+        e = db_find_raw(r->db, r->key, r->key_len);
+        if (e)
+            db_delete_entry(r->db, e);
+        if (r->val) {
+            e = db_add(r->db, r->key, r->key_len, r->val);
+            r->val = NULL; /* now the db's */
+            if (r->expire_ms >= 0)
+                db_set_expire(r->db, e, r->expire_ms);
+        }
+        break;
+    case UNDO_TABLES:
+        db_destroy(r->db);
+        r->tables.id = r->db->id;
+        *r->db = r->tables;
+        memset(&r->tables, 0, sizeof(r->tables)); /* the db's now */
+        break;
+    case UNDO_SWAP:
+        db_swap(r->db, r->other);
+        break;
+    }
+}
+
+static void finish(bool roll_back)
+{
+    ASSERT(ulog.active);
+    ulog.active = false; /* invariant 2 */
+    seen_reset();
+    for (size_t i = ulog.count; i > 0; i--) {
+        struct undo_rec *r = ulog.recs[i - 1];
+        if (roll_back)
+            restore(r);
+        free_rec(r);
+    }
+    ulog.count = 0;
+    if (ulog.cap > 1024) {
+        /* Do not keep a huge stack around after one big transaction. */
+        mem_free(ulog.recs);
+        ulog.recs = NULL;
+        ulog.cap = 0;
+    }
+}
+
+void undo_commit(void)
+{
+    finish(false);
+}
+
+void undo_rollback(void)
+{
+    finish(true);
+}

@@ -1,0 +1,53 @@
+#pragma once
+/*
+ * undo.h - the undo log of the transaction being executed (EXEC).
+ *
+ * engram rolls a transaction back when one of its commands fails (issue 4,
+ * README "Differences from Redis"). While the log is active, db.c saves the
+ * state a key had before the transaction first changed it:
+ *
+ *   before a key is added             -> "absent"
+ *   before a key is changed or removed -> a copy of its value and its TTL
+ *                                         (the value itself when removed)
+ *   FLUSHDB/FLUSHALL of a database     -> the whole tables, moved, O(1)
+ *   SWAPDB                             -> the pair, swapped back on undo
+ *
+ * undo_rollback() restores these in reverse order, so the keyspace is
+ * exactly what it was at undo_begin(). undo_commit() drops the saved state.
+ * Only the keyspace is restored: effects outside it (CONFIG SET, CLIENT
+ * SETNAME, ...) are the caller's business.
+ *
+ * Contract with db.c: an entry may be changed in place only after
+ * db_lookup_write() returned it or after one of db.c's mutators saw it;
+ * both save it first.
+ *
+ * Threads: loop thread.
+ */
+#include "db/db.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Start recording. The log must be idle. */
+void undo_begin(void);
+/* True between undo_begin() and undo_commit()/undo_rollback(). */
+bool undo_active(void);
+/* Keep the changes: free the saved state, stop recording. */
+void undo_commit(void);
+/* Undo every change since undo_begin(), stop recording. */
+void undo_rollback(void);
+/* Saved records (tests). */
+size_t undo_record_count(void);
+
+/* ---- Hooks for db.c (only called while undo_active()) --------------- */
+
+/* Before e (of db) is changed or removed. If steal, the caller is about to
+ * free e->val: the log may keep it instead; returns true if it did (the
+ * caller must then not free it). */
+bool undo_save_entry(struct db *db, struct db_entry *e, bool steal);
+/* Before key is added to db (it is absent now). */
+void undo_save_absent(struct db *db, const char *key, size_t len);
+/* FLUSH of db: moves db's tables into the log and leaves db empty. */
+void undo_take_tables(struct db *db);
+/* Before SWAPDB of a and b. */
+void undo_save_swap(struct db *a, struct db *b);
