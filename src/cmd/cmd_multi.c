@@ -134,6 +134,14 @@ void cmd_exec(struct client *c)
         reply_null_array(c);
         return;
     }
+    for (int i = 0; i < c->mqueue_count; i++) {
+        /* D4: the WAL failed since these writes were queued (the MISCONF
+         * error is replied by the check). */
+        if (durable_write_refused_for(c, c->mqueue[i].cmd)) {
+            multi_discard(c);
+            return;
+        }
+    }
     q = multi_take_queue(c, &count);
     multi_discard(c); /* out of MULTI, nothing watched (invariant 2) */
     start = c->obuf.len;

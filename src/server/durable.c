@@ -374,12 +374,15 @@ void durable_after_command(struct client *c, size_t reply_start)
 {
     const struct cmd_def *d = c->cmd;
     lsn_t need, lsn = 0;
+    bool lost = false;
     if (!dur.wal_open || dur.loading || !d)
         return;
     need = keys_requirement(c, d);
     if (txn.need > need)
         need = txn.need;
-    if (effect_count() > 0 && !wal_failed(&dur.wal)) {
+    if (effect_count() > 0 && wal_failed(&dur.wal)) {
+        lost = true; /* the WAL thread sets a failure at any moment */
+    } else if (effect_count() > 0) {
         const struct buf *e = effect_data();
         lsn = wal_append(&dur.wal, db_now(), e->data, e->len);
         mark_keys(c, d, lsn);
@@ -397,7 +400,16 @@ void durable_after_command(struct client *c, size_t reply_start)
         if (rc != 0)
             log_warning("BGSAVE inside EXEC could not start after it: %s", strerror(-rc));
     }
-    if (need <= wal_durable_lsn(&dur.wal) || c->fd < 0)
+    if (c->fd < 0)
+        return;
+    if (lost) {
+        /* D4: this write will never be durable, so it is not acknowledged. */
+        c->obuf.len = reply_start;
+        reply_errorf(c, "MISCONF Errors writing to the WAL (%s): this write was not made "
+                        "durable", strerror(wal_failed(&dur.wal)));
+        return;
+    }
+    if (need <= wal_durable_lsn(&dur.wal))
         return;
     if (wal_failed(&dur.wal)) {
         /* D2 + D4: this reply shows a write that will never be durable. */
@@ -428,8 +440,13 @@ void durable_log_effects(void)
 
 bool durable_write_refused(struct client *c)
 {
+    return durable_write_refused_for(c, c->cmd);
+}
+
+bool durable_write_refused_for(struct client *c, const struct cmd_def *d)
+{
     int err;
-    if (!dur.wal_open || !(c->cmd->flags & CMD_WRITE))
+    if (!dur.wal_open || !(d->flags & CMD_WRITE))
         return false;
     err = wal_failed(&dur.wal);
     if (!err)

@@ -32,6 +32,8 @@ void durable_shutdown(void);
 /* True (and an error reply sent) if c's command is a write and the WAL
  * has failed. */
 bool durable_write_refused(struct client *c);
+/* The same for command d (EXEC checks its queued commands). */
+bool durable_write_refused_for(struct client *c, const struct cmd_def *d);
 /* EXEC: called before each queued command runs, with c->argv its
  * arguments; its keys join the EXEC's requirement and marks. */
 void durable_txn_command(struct client *c, const struct cmd_def *d);
