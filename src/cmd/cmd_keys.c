@@ -37,6 +37,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/effect.h"
+#include "server/multi.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -534,6 +535,7 @@ void cmd_flushdb(struct client *c)
         return;
     if (db_size(c->db) > 0) {
         struct effect_arg args[1] = {EFFECT_LIT("FLUSHDB")};
+        watch_touch_db(c->db, NULL);
         db_flush(c->db);
         effect_add(c->db_index, 1, args);
     }
@@ -548,6 +550,7 @@ void cmd_flushall(struct client *c)
     for (int i = 0; i < server.cfg.databases; i++) {
         if (db_size(&server.dbs[i]) == 0)
             continue;
+        watch_touch_db(&server.dbs[i], NULL);
         db_flush(&server.dbs[i]);
         changed = true;
     }
@@ -596,6 +599,8 @@ void cmd_swapdb(struct client *c)
     /* Clients keep pointing at server.dbs[i], so they see the new data. */
     if (da != db && db_size(da) + db_size(db) > 0) {
         struct effect_arg args[3] = {EFFECT_LIT("SWAPDB"), arg_of(c, 1), arg_of(c, 2)};
+        watch_touch_db(da, db);
+        watch_touch_db(db, da);
         db_swap(da, db);
         effect_add(c->db_index, 3, args);
     }

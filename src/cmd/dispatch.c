@@ -231,15 +231,20 @@ static const struct cmd_def *resolve(struct client *c)
     return d;
 }
 
-void cmd_call(struct client *c, const struct cmd_def *d)
+/* cmd_call() for a command that started at start_us (wall clock). */
+static void call_at(struct client *c, const struct cmd_def *d, int64_t start_us)
 {
-    int64_t start_us = clock_wall_us();
     c->cmd = d;
     d->fn(c);
     ((struct cmd_def *)d)->calls++;
     ((struct cmd_def *)d)->usec += (uint64_t)(clock_wall_us() - start_us);
     if (server.monitors_count && !(d->flags & CMD_ADMIN))
         server_feed_monitors(c);
+}
+
+void cmd_call(struct client *c, const struct cmd_def *d)
+{
+    call_at(c, d, clock_wall_us());
 }
 
 /* Inside MULTI: queue the command, or refuse it and doom the transaction. */
@@ -262,6 +267,7 @@ const struct cmd_def *cmd_dispatch(struct client *c)
 {
     const struct cmd_def *d;
     size_t reply_start;
+    int64_t start_us;
     ASSERT(c->argc > 0);
     d = resolve(c);
     if (!d) {
@@ -289,9 +295,10 @@ const struct cmd_def *cmd_dispatch(struct client *c)
     if (durable_write_refused(c))
         return NULL;
     reply_start = c->obuf.len;
-    db_set_now(clock_wall_ms());
+    start_us = clock_wall_us();
+    db_set_now(start_us / 1000);
     effect_begin();
-    cmd_call(c, d);
+    call_at(c, d, start_us);
     server.dirty += (uint64_t)effect_commit();
     durable_after_command(c, reply_start); /* D1, D2: may hold the reply */
     return d;

@@ -52,8 +52,9 @@ struct undo_probe {
     size_t len;
 };
 
+bool undo_recording; /* see undo_active() */
+
 static struct {
-    bool active;            /* recording */
     struct undo_rec **recs; /* stack, oldest first */
     size_t count, cap;      /* used and allocated slots */
     struct ht seen;         /* KEY records by (db, key) */
@@ -93,15 +94,10 @@ static void seen_reset(void)
 
 void undo_begin(void)
 {
-    ASSERT(!ulog.active && ulog.count == 0);
+    ASSERT(!undo_recording && ulog.count == 0);
     if (!ulog.seen.type)
         ht_create(&ulog.seen, &seen_type);
-    ulog.active = true;
-}
-
-bool undo_active(void)
-{
-    return ulog.active;
+    undo_recording = true;
 }
 
 size_t undo_record_count(void)
@@ -130,7 +126,7 @@ static struct undo_rec *push_key(struct db *db, const char *key, size_t len)
     struct undo_probe p = {db, key, len};
     uint64_t hash = seen_hash_raw(db, key, len);
     struct undo_rec *r;
-    ASSERT(ulog.active);
+    ASSERT(undo_recording);
     if (ht_find(&ulog.seen, &p, len, hash))
         return NULL;
     r = push(UNDO_KEY, len);
@@ -212,8 +208,8 @@ static void restore(struct undo_rec *r)
 
 static void finish(bool roll_back)
 {
-    ASSERT(ulog.active);
-    ulog.active = false; /* invariant 2 */
+    ASSERT(undo_recording);
+    undo_recording = false; /* invariant 2 */
     seen_reset();
     for (size_t i = ulog.count; i > 0; i--) {
         struct undo_rec *r = ulog.recs[i - 1];

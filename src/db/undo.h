@@ -30,8 +30,13 @@
 
 /* Start recording. The log must be idle. */
 void undo_begin(void);
-/* True between undo_begin() and undo_commit()/undo_rollback(). */
-bool undo_active(void);
+/* True between undo_begin() and undo_commit()/undo_rollback(). Inline:
+ * db.c tests it on every change. */
+extern bool undo_recording;
+static inline bool undo_active(void)
+{
+    return undo_recording;
+}
 /* Keep the changes: free the saved state, stop recording. */
 void undo_commit(void);
 /* Undo every change since undo_begin(), stop recording. */
