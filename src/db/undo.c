@@ -188,7 +188,9 @@ static void restore(struct undo_rec *r)
         if (e)
             db_delete_entry(r->db, e);
         if (r->val) {
+            uint32_t lru = r->val->lru; /* db_add stamps it; OBJECT IDLETIME must not move */
             e = db_add(r->db, r->key, r->key_len, r->val);
+            e->val->lru = lru;
             r->val = NULL; /* now the db's */
             if (r->expire_ms >= 0)
                 db_set_expire(r->db, e, r->expire_ms);
