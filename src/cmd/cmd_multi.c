@@ -90,18 +90,20 @@ static void upper_name(const struct cmd_def *d, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* Run the queue under the undo log. Returns the index of the command that
- * failed (everything is then rolled back), or -1 if all succeeded. */
-static int run_queue(struct client *c, struct multi_cmd *q, int count)
+/* Run c's queue under the undo log. Returns the index of the command that
+ * failed (everything is then rolled back), or -1 if all succeeded. The
+ * client stays in MULTI meanwhile, as in Redis (CLIENT INFO shows it). */
+static int run_queue(struct client *c)
 {
     int failed = -1;
     undo_begin();
-    for (int i = 0; i < count && failed < 0; i++) {
+    for (int i = 0; i < c->mqueue_count && failed < 0; i++) {
+        const struct multi_cmd *m = &c->mqueue[i];
         uint64_t errors = c->error_replies;
-        c->argc = q[i].argc;
-        c->argv = q[i].argv;
-        durable_txn_command(c, q[i].cmd);
-        cmd_call(c, q[i].cmd);
+        c->argc = m->argc;
+        c->argv = m->argv;
+        durable_txn_command(c, m->cmd);
+        cmd_call(c, m->cmd);
         if (c->error_replies != errors)
             failed = i;
     }
@@ -115,11 +117,10 @@ static int run_queue(struct client *c, struct multi_cmd *q, int count)
 void cmd_exec(struct client *c)
 {
     const struct cmd_def *exec_def = c->cmd;
-    int argc = c->argc, count, failed, db_index = c->db_index;
+    int argc = c->argc, failed, db_index = c->db_index;
     struct client_arg *argv = c->argv;
     struct db *db = c->db;
     size_t start;
-    struct multi_cmd *q;
     if (!(c->flags & CLIENT_MULTI)) {
         reply_error(c, "ERR EXEC without MULTI");
         return;
@@ -142,26 +143,26 @@ void cmd_exec(struct client *c)
             return;
         }
     }
-    q = multi_take_queue(c, &count);
-    multi_discard(c); /* out of MULTI, nothing watched (invariant 2) */
+    watch_unwatch_all(c); /* nothing to watch any more while it runs */
     start = c->obuf.len;
-    reply_array(c, count);
-    failed = run_queue(c, q, count);
+    reply_array(c, c->mqueue_count);
+    failed = run_queue(c);
     if (failed >= 0) {
         char name[64];
         char msg[REPLY_LAST_ERROR_BYTES];
         snprintf(msg, sizeof(msg), "%s", reply_last_error());
-        upper_name(q[failed].cmd, name, sizeof(name));
+        upper_name(c->mqueue[failed].cmd, name, sizeof(name));
         effect_begin(); /* nothing of it reaches the WAL */
         c->db = db;
         c->db_index = db_index;
         if (c->obuf.len >= start)
             c->obuf.len = start;
+        c->cmd = exec_def;
         reply_errorf(c, "EXECABORT Transaction rolled back: command %d (%s) failed: %s",
                      failed + 1, name, msg);
     }
+    multi_discard(c); /* out of MULTI, nothing watched (invariant 2) */
     c->cmd = exec_def;
     c->argc = argc;
     c->argv = argv;
-    multi_free_queue(q, count);
 }

@@ -56,6 +56,7 @@
 #include "db/db.h"
 #include "db/effect.h"
 #include "db/obj.h"
+#include "server/multi.h"
 #include "server/reply.h"
 
 #include <limits.h>
@@ -536,7 +537,10 @@ void cmd_append(struct client *c)
             return;
         }
         if (v->len == 0) {
-            reply_int(c, (long long)cur); /* nothing changed: no effect */
+            /* Nothing changed: no effect, but Redis counts it as a write
+             * for WATCH. */
+            watch_signal(c->db_index, c->argv[1].p, c->argv[1].len);
+            reply_int(c, (long long)cur);
             return;
         }
         o = grow_value(c, e, cur + v->len);

@@ -225,6 +225,13 @@ static const struct cmd_def *resolve(struct client *c)
         c->cmd = d = s;
     }
     if (!arity_ok(d, c->argc)) {
+        if ((c->flags & CLIENT_MULTI) && d->fn == cmd_exec) {
+            /* As Redis: a refused EXEC ends the transaction at once. */
+            multi_discard(c);
+            reply_errorf(c, "EXECABORT Transaction discarded because of: wrong number of "
+                            "arguments for '%s' command", d->fullname);
+            return NULL;
+        }
         reply_err_arity(c);
         return NULL;
     }

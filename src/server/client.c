@@ -60,6 +60,10 @@ static void describe_flags(const struct client *c, char *out)
     char *p = out;
     if (c->flags & CLIENT_MONITOR)
         *p++ = 'O';
+    if (c->flags & CLIENT_MULTI)
+        *p++ = 'x';
+    if (c->flags & CLIENT_DIRTY_CAS)
+        *p++ = 'd';
     if (c->flags & CLIENT_CLOSE_ASAP)
         *p++ = 'A';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
@@ -70,8 +74,7 @@ static void describe_flags(const struct client *c, char *out)
         *p++ = 'e';
     if (c->flags & CLIENT_NO_TOUCH)
         *p++ = 'T';
-    if (c->flags & CLIENT_MULTI)
-        *p++ = 'x';
+
     if (p == out)
         *p++ = 'N';
     *p = '\0';

@@ -65,6 +65,8 @@ struct watch_probe {
 
 static struct ht registry;
 
+static void touch_key(int db, const char *key, size_t len, bool expiry);
+
 static uint64_t wk_hash_raw(int db, const char *key, size_t len)
 {
     return util_hash(key, len, 0x7761746368ull + (uint64_t)db);
@@ -104,6 +106,8 @@ bool multi_queue(struct client *c)
     size_t bytes = 0;
     struct multi_cmd *m;
     char *p;
+    if (c->flags & (CLIENT_DIRTY_EXEC | CLIENT_DIRTY_CAS))
+        return true; /* EXEC will not run it: answer +QUEUED, keep nothing (as Redis) */
     for (int i = 0; i < c->argc; i++)
         bytes += c->argv[i].len;
     if (c->mqueue_count >= MULTI_QUEUED_MAX ||
@@ -139,28 +143,20 @@ void multi_flag_error(struct client *c)
         c->flags |= CLIENT_DIRTY_EXEC;
 }
 
-void multi_free_queue(struct multi_cmd *q, int count)
+void watch_signal(int db, const char *key, size_t len)
 {
-    for (int i = 0; i < count; i++)
-        mem_free(q[i].argv);
-    mem_free(q);
-}
-
-struct multi_cmd *multi_take_queue(struct client *c, int *count)
-{
-    struct multi_cmd *q = c->mqueue;
-    *count = c->mqueue_count;
-    c->mqueue = NULL;
-    c->mqueue_count = c->mqueue_cap = 0;
-    c->mqueue_bytes = 0;
-    return q;
+    if (ht_count(&registry) > 0)
+        touch_key(db, key, len, false);
 }
 
 void multi_discard(struct client *c)
 {
-    int count;
-    struct multi_cmd *q = multi_take_queue(c, &count);
-    multi_free_queue(q, count);
+    for (int i = 0; i < c->mqueue_count; i++)
+        mem_free(c->mqueue[i].argv);
+    mem_free(c->mqueue);
+    c->mqueue = NULL;
+    c->mqueue_count = c->mqueue_cap = 0;
+    c->mqueue_bytes = 0;
     c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC | CLIENT_DIRTY_CAS);
     watch_unwatch_all(c);
 }

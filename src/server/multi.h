@@ -41,9 +41,6 @@ bool multi_queue(struct client *c);
 void multi_flag_error(struct client *c);
 /* Leave MULTI: free the queue, clear the flags, unwatch every key. */
 void multi_discard(struct client *c);
-/* Take the queue out of c (the caller frees it with multi_free_queue). */
-struct multi_cmd *multi_take_queue(struct client *c, int *count);
-void multi_free_queue(struct multi_cmd *q, int count);
 /* Everything of c, when it is freed. */
 void multi_client_free(struct client *c);
 
@@ -56,5 +53,8 @@ bool watch_exec_allowed(struct client *c);
 /* Before FLUSHDB/FLUSHALL empties db (other == NULL) or SWAPDB replaces its
  * contents with other's. */
 void watch_touch_db(struct db *db, struct db *other);
+/* A change that records no effect but counts as a write for WATCH in
+ * Redis (APPEND of an empty string to an existing key). */
+void watch_signal(int db, const char *key, size_t len);
 /* Number of (db, key) pairs watched by anyone (INFO watching_keys). */
 size_t watch_keys_count(void);

@@ -263,10 +263,9 @@ def test_reset(c):
 
 
 def test_reset_clears_multi_and_reply_off(c):
-    if conftest.AGAINST_REDIS:  # MULTI arrives in engram with the transactions issue
-        assert c.call(b"MULTI\r\n") == b"+OK\r\n"
-        assert c.call(b"RESET\r\n") == b"+RESET\r\n"
-        assert c.call(b"EXEC\r\n") == b"-ERR EXEC without MULTI\r\n"
+    assert c.call(b"MULTI\r\n") == b"+OK\r\n"
+    assert c.call(b"RESET\r\n") == b"+RESET\r\n"
+    assert c.call(b"EXEC\r\n") == b"-ERR EXEC without MULTI\r\n"
     c.send(b"CLIENT REPLY OFF\r\nPING\r\nRESET\r\nPING\r\n")
     assert c.reply() == b"+RESET\r\n"
     assert c.reply() == b"+PONG\r\n"

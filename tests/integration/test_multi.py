@@ -1,0 +1,1400 @@
+"""
+Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+
+Every expectation in the first part of this file was checked against Redis
+7.0.15 (ENGRAM_TEST_REDIS=1). Replies are compared byte for byte through raw
+sockets (RESP2 and RESP3), because client libraries parse EXEC's reply shape
+and match on the EXECABORT / ERR texts; a few tests go through redis-py the
+way applications use transactions.
+
+The last part ("ROLLBACK") is engram only: see README, "Differences from
+Redis". Redis runs every queued command and reports a failing one inside
+EXEC's array; engram undoes the whole transaction and answers one error.
+Tests that would see that difference (a queued command failing at run time)
+are kept out of the Redis-compatible part, except one Redis-only test that
+records what Redis does.
+
+Note on expiry: these tests do not need DEBUG SET-ACTIVE-EXPIRE (Redis 7
+refuses DEBUG by default and engram has no such subcommand); the expiry cases
+are written so that their outcome is the same whether the server removed the
+key actively or lazily.
+"""
+import socket
+import time
+
+import pytest
+import redis
+
+import conftest
+from conftest import encode_command
+
+cmd = encode_command
+
+EXECABORT_QUEUE = b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+EXEC_WITHOUT_MULTI = b"-ERR EXEC without MULTI\r\n"
+DISCARD_WITHOUT_MULTI = b"-ERR DISCARD without MULTI\r\n"
+NESTED_MULTI = b"-ERR MULTI calls can not be nested\r\n"
+WATCH_IN_MULTI = b"-ERR WATCH inside MULTI is not allowed\r\n"
+NOT_IN_MULTI = b"-ERR Command not allowed inside a transaction\r\n"
+OK = b"+OK\r\n"
+QUEUED = b"+QUEUED\r\n"
+NULL_ARRAY = b"*-1\r\n"   # RESP2 EXEC after a WATCH failure
+RESP3_NULL = b"_\r\n"     # RESP3 EXEC after a WATCH failure
+PONG_ONLY = b"*1\r\n+PONG\r\n"
+
+
+def arity(name):
+    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.encode()
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+class Conn:
+    """A raw connection that keeps unread bytes between replies, so pipelined
+    replies that arrive in one read are not lost. Calling it with arguments
+    sends one command and returns its raw reply."""
+
+    def __init__(self, server, timeout=5.0):
+        self.sock = server.raw(timeout=timeout)
+        self.buf = b""
+        self.timeout = timeout
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def reply(self, timeout=None):
+        timeout = self.timeout if timeout is None else timeout
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            n = conftest._reply_end(self.buf, 0)
+            if n is not None:
+                out, self.buf = self.buf[:n], self.buf[n:]
+                return out
+            if time.monotonic() > deadline:
+                raise TimeoutError(self.buf[:200])
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed after %r" % self.buf[:200])
+            self.buf += chunk
+
+    def __call__(self, *args):
+        self.send(cmd(*args))
+        return self.reply()
+
+    def is_closed(self, timeout=5.0):
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, BrokenPipeError):
+                return True
+            except socket.timeout:
+                return False
+            if not chunk:
+                return True
+            self.buf += chunk
+        return False
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def c(server, r):
+    """A raw RESP2 connection on a flushed server (r flushes first)."""
+    conn = Conn(server)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def c2(server, r):
+    """A second raw connection: 'another client'."""
+    conn = Conn(server)
+    yield conn
+    conn.close()
+
+
+def bulk(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return b"$%d\r\n%s\r\n" % (len(b), b)
+
+
+def client_fields(line):
+    out = {}
+    for part in line.strip().split(" "):
+        k, _, v = part.partition("=")
+        out[k] = v
+    return out
+
+
+def client_line_of(conn_other, cid):
+    """CLIENT LIST as seen by conn_other; return the fields of client `cid`."""
+    raw = conn_other("CLIENT", "LIST")
+    assert raw.startswith(b"$"), raw
+    text = raw.split(b"\r\n", 1)[1][:-2].decode()
+    for line in text.split("\n"):
+        if line.startswith("id=%d " % cid):
+            return client_fields(line)
+    raise AssertionError("client %d not in CLIENT LIST:\n%s" % (cid, text))
+
+
+def client_id(conn):
+    reply = conn("CLIENT", "ID")
+    assert reply.startswith(b":"), reply
+    return int(reply[1:-2])
+
+
+def int_reply(raw):
+    assert raw.startswith(b":"), raw
+    return int(raw[1:-2])
+
+
+# --------------------------------------------------------------------------
+# MULTI / EXEC basics
+# --------------------------------------------------------------------------
+
+def test_multi_exec_basic(c):
+    assert c("MULTI") == OK
+    assert c("SET", "k", "1") == QUEUED
+    assert c("INCR", "k") == QUEUED
+    assert c("EXEC") == b"*2\r\n+OK\r\n:2\r\n"
+    assert c("GET", "k") == b"$1\r\n2\r\n"
+    # out of MULTI afterwards
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+
+
+def test_exec_reply_mixed_types_resp2(c):
+    assert c("SET", "s", "v") == OK
+    queued = [
+        ("PING",),                       # status
+        ("SET", "a", "1"),               # status
+        ("INCR", "a"),                   # integer
+        ("GET", "missing"),              # nil bulk
+        ("GET", "s"),                    # bulk
+        ("MGET", "s", "missing"),        # nested array with a nil
+        ("DEL", "s", "missing"),         # integer
+        ("KEYS", "a"),                   # nested array
+        ("TTL", "missing"),              # negative integer
+        ("ECHO", "hi"),
+        ("INCRBYFLOAT", "f", "1.5"),     # bulk
+        ("SCAN", "0", "MATCH", "nope*"),  # array nested in array, empty inner
+        ("EXISTS", "a"),
+    ]
+    assert c("MULTI") == OK
+    for q in queued:
+        assert c(*q) == QUEUED, q
+    assert c("EXEC") == (
+        b"*13\r\n"
+        b"+PONG\r\n"
+        b"+OK\r\n"
+        b":2\r\n"
+        b"$-1\r\n"
+        b"$1\r\nv\r\n"
+        b"*2\r\n$1\r\nv\r\n$-1\r\n"
+        b":1\r\n"
+        b"*1\r\n$1\r\na\r\n"
+        b":-2\r\n"
+        b"$2\r\nhi\r\n"
+        b"$3\r\n1.5\r\n"
+        b"*2\r\n$1\r\n0\r\n*0\r\n"
+        b":1\r\n")
+
+
+def test_exec_reply_config_get_resp2_is_flat_array(c):
+    assert c("MULTI") == OK
+    assert c("CONFIG", "GET", "databases") == QUEUED
+    assert c("EXEC") == b"*1\r\n*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
+
+
+def test_empty_multi_exec(c):
+    assert c("MULTI") == OK
+    assert c("EXEC") == b"*0\r\n"
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+
+
+def test_queued_commands_run_only_at_exec(c, c2):
+    assert c("MULTI") == OK
+    assert c("SET", "k", "v") == QUEUED
+    assert c("INCR", "n") == QUEUED
+    # another client sees nothing yet
+    assert c2("GET", "k") == b"$-1\r\n"
+    assert c2("EXISTS", "n") == b":0\r\n"
+    assert c2("SET", "n", "10") == OK
+    # the queued INCR runs at EXEC time, on the current value
+    assert c("EXEC") == b"*2\r\n+OK\r\n:11\r\n"
+    assert c2("GET", "k") == b"$1\r\nv\r\n"
+
+
+def test_lowercase_and_inline_commands_in_multi(c):
+    c.send(b"multi\r\nset k 5\r\nincrby k 2\r\nexec\r\n")
+    assert [c.reply() for _ in range(4)] == [OK, QUEUED, QUEUED, b"*2\r\n+OK\r\n:7\r\n"]
+
+
+def test_exec_without_multi(c):
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+    assert c("PING") == b"+PONG\r\n"
+
+
+def test_discard_without_multi(c):
+    assert c("DISCARD") == DISCARD_WITHOUT_MULTI
+    assert c("PING") == b"+PONG\r\n"
+
+
+def test_discard(c, c2):
+    assert c("SET", "k", "orig") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "k", "new") == QUEUED
+    assert c("DEL", "k") == QUEUED
+    assert c("SET", "d", "1") == QUEUED
+    assert c("DISCARD") == OK
+    assert c("GET", "k") == b"$4\r\norig\r\n"
+    assert c2("EXISTS", "d") == b":0\r\n"
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+    assert c("DISCARD") == DISCARD_WITHOUT_MULTI
+
+
+def test_discard_unwatches(c, c2):
+    assert c("WATCH", "k") == OK
+    assert c("MULTI") == OK
+    assert c("DISCARD") == OK
+    assert c2("SET", "k", "10") == OK
+    assert c("MULTI") == OK
+    assert c("INCR", "k") == QUEUED
+    assert c("EXEC") == b"*1\r\n:11\r\n"
+
+
+def test_discard_clears_dirty_watch(c, c2):
+    # the watched key is modified before MULTI; DISCARD forgets that
+    assert c("WATCH", "k") == OK
+    assert c2("SET", "k", "10") == OK
+    assert c("MULTI") == OK
+    assert c("DISCARD") == OK
+    assert c("MULTI") == OK
+    assert c("INCR", "k") == QUEUED
+    assert c("EXEC") == b"*1\r\n:11\r\n"
+
+
+# --------------------------------------------------------------------------
+# errors while queueing
+# --------------------------------------------------------------------------
+
+def test_unknown_command_aborts_exec(c, c2):
+    assert c("MULTI") == OK
+    assert c("SET", "foo1", "bar1") == QUEUED
+    assert c("NOSUCHCMD", "a", "b") == (
+        b"-ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' 'b' \r\n")
+    # later commands are still answered QUEUED
+    assert c("SET", "foo2", "bar2") == QUEUED
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c2("EXISTS", "foo1", "foo2") == b":0\r\n"
+    # the transaction is gone: the client is out of MULTI
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+    assert c("PING") == b"+PONG\r\n"
+
+
+def test_wrong_arity_aborts_exec(c, c2):
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("GET") == arity("get")
+    assert c("SET", "only-key") == arity("set")
+    assert c("INCR", "a") == QUEUED
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c2("EXISTS", "a") == b":0\r\n"
+    assert c("DISCARD") == DISCARD_WITHOUT_MULTI
+
+
+def test_unknown_subcommand_aborts_exec(c, c2):
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("CLIENT", "FOO") == b"-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n"
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("CLIENT") == arity("client")
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c2("EXISTS", "a") == b":0\r\n"
+
+
+def test_execabort_takes_precedence_over_watch_failure(c, c2):
+    assert c("WATCH", "k") == OK
+    assert c2("SET", "k", "1") == OK
+    assert c("MULTI") == OK
+    assert c("NOSUCHCMD").startswith(b"-ERR unknown command 'NOSUCHCMD'")
+    assert c("EXEC") == EXECABORT_QUEUE
+
+
+def test_execabort_unwatches(c, c2):
+    assert c("WATCH", "k") == OK
+    assert c("MULTI") == OK
+    assert c("NOSUCHCMD").startswith(b"-ERR unknown command")
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c2("SET", "k", "1") == OK
+    assert c("MULTI") == OK
+    assert c("EXEC") == b"*0\r\n"
+
+
+def test_nested_multi_does_not_abort(c):
+    assert c("MULTI") == OK
+    assert c("SET", "n", "1") == QUEUED
+    assert c("MULTI") == NESTED_MULTI
+    assert c("INCR", "n") == QUEUED
+    assert c("EXEC") == b"*2\r\n+OK\r\n:2\r\n"
+
+
+def test_multi_with_arguments_inside_multi_aborts(c, c2):
+    # a wrong arity MULTI is an ordinary queueing error (not the nesting one)
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("MULTI", "x") == arity("multi")
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c2("EXISTS", "a") == b":0\r\n"
+
+
+def test_exec_with_arguments_inside_multi_discards(c, c2):
+    # Redis 7.0: a rejected EXEC discards the transaction at once, and says why.
+    assert c("WATCH", "w") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("EXEC", "x") == (
+        b"-EXECABORT Transaction discarded because of: "
+        b"wrong number of arguments for 'exec' command\r\n")
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+    assert c2("EXISTS", "a") == b":0\r\n"
+    # and the watch went with it
+    assert c2("SET", "w", "1") == OK
+    assert c("MULTI") == OK
+    assert c("EXEC") == b"*0\r\n"
+
+
+def test_discard_with_arguments_inside_multi(c, c2):
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("DISCARD", "x") == arity("discard")
+    # still in MULTI, and the transaction is now flagged
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c("MULTI") == OK
+    assert c("DISCARD", "x") == arity("discard")
+    assert c("DISCARD") == OK
+    assert c("PING") == b"+PONG\r\n"
+    assert c2("EXISTS", "a") == b":0\r\n"
+
+
+def test_watch_inside_multi_is_refused_and_does_not_abort(c, c2):
+    assert c("MULTI") == OK
+    assert c("SET", "k", "1") == QUEUED
+    assert c("WATCH", "z") == WATCH_IN_MULTI
+    assert c("INCR", "k") == QUEUED
+    # z was not watched by the refused WATCH
+    assert c2("SET", "z", "1") == OK
+    assert c("EXEC") == b"*2\r\n+OK\r\n:2\r\n"
+
+
+def test_watch_inside_multi_keeps_earlier_watches(c, c2):
+    assert c("WATCH", "k") == OK
+    assert c("MULTI") == OK
+    assert c("WATCH", "z") == WATCH_IN_MULTI
+    assert c2("SET", "k", "1") == OK
+    assert c("EXEC") == NULL_ARRAY
+
+
+def test_watch_and_unwatch_arity(c):
+    assert c("WATCH") == arity("watch")
+    assert c("UNWATCH", "x") == arity("unwatch")
+    assert c("UNWATCH") == OK          # nothing watched: still OK
+    assert c("WATCH", "a", "b", "a") == OK
+
+
+@pytest.mark.parametrize("command", ["SAVE", "SHUTDOWN"])
+def test_command_not_allowed_inside_multi(c, c2, server, command):
+    assert c("MULTI") == OK
+    assert c("SET", "foo", "bar") == QUEUED
+    # If this fails the connection closes without EXEC, so a queued SHUTDOWN never runs.
+    assert c(command) == NOT_IN_MULTI
+    assert c("EXEC") == EXECABORT_QUEUE
+    assert c2("GET", "foo") == b"$-1\r\n"
+    assert server.alive()
+    assert c("PING") == b"+PONG\r\n"
+
+
+# --------------------------------------------------------------------------
+# RESET, QUIT, SELECT inside MULTI
+# --------------------------------------------------------------------------
+
+def test_reset_inside_multi(c, c2):
+    assert c("WATCH", "k") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "q", "1") == QUEUED
+    assert c("RESET") == b"+RESET\r\n"
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+    assert c2("EXISTS", "q") == b":0\r\n"
+    # RESET also unwatched k
+    assert c2("SET", "k", "1") == OK
+    assert c("MULTI") == OK
+    assert c("EXEC") == b"*0\r\n"
+
+
+def test_quit_inside_multi_closes(server, c2):
+    conn = Conn(server)
+    try:
+        assert conn("MULTI") == OK
+        assert conn("SET", "qq", "1") == QUEUED
+        assert conn("QUIT") == OK
+        assert conn.is_closed()
+    finally:
+        conn.close()
+    assert c2("EXISTS", "qq") == b":0\r\n"
+
+
+def test_select_inside_multi(c, c2):
+    assert c("MULTI") == OK
+    assert c("SELECT", "1") == QUEUED
+    assert c("SET", "k", "in1") == QUEUED
+    assert c("GET", "k") == QUEUED
+    assert c("EXEC") == b"*3\r\n+OK\r\n+OK\r\n$3\r\nin1\r\n"
+    # the client stays in db 1
+    assert c("GET", "k") == b"$3\r\nin1\r\n"
+    assert c2("EXISTS", "k") == b":0\r\n"
+    assert c2("SELECT", "1") == OK
+    assert c2("GET", "k") == b"$3\r\nin1\r\n"
+
+
+def test_select_in_discarded_multi_has_no_effect(c):
+    assert c("SET", "k", "in0") == OK
+    assert c("MULTI") == OK
+    assert c("SELECT", "1") == QUEUED
+    assert c("DISCARD") == OK
+    assert c("GET", "k") == b"$3\r\nin0\r\n"
+
+
+# --------------------------------------------------------------------------
+# RESP3
+# --------------------------------------------------------------------------
+
+def hello3(conn):
+    assert conn("HELLO", "3").startswith(b"%7\r\n")
+
+
+def test_resp3_exec_reply_shapes(c):
+    hello3(c)
+    assert c("SET", "s", "v") == OK
+    queued = [
+        ("PING",),
+        ("SET", "a", "1"),
+        ("INCR", "a"),
+        ("GET", "missing"),
+        ("GET", "s"),
+        ("MGET", "s", "missing"),
+        ("CONFIG", "GET", "databases"),
+        ("ECHO", "hi"),
+        ("SCAN", "0", "MATCH", "nope*"),
+    ]
+    assert c("MULTI") == OK
+    for q in queued:
+        assert c(*q) == QUEUED, q
+    assert c("EXEC") == (
+        b"*9\r\n"
+        b"+PONG\r\n"
+        b"+OK\r\n"
+        b":2\r\n"
+        b"_\r\n"
+        b"$1\r\nv\r\n"
+        b"*2\r\n$1\r\nv\r\n_\r\n"
+        b"%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
+        b"$2\r\nhi\r\n"
+        b"*2\r\n$1\r\n0\r\n*0\r\n")
+    assert c("MULTI") == OK
+    assert c("EXEC") == b"*0\r\n"
+
+
+def test_resp3_watch_failure_is_null(c, c2):
+    hello3(c)
+    assert c("WATCH", "k") == OK
+    assert c2("SET", "k", "1") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == RESP3_NULL
+
+
+def test_resp2_watch_failure_is_null_array(c, c2):
+    assert c("WATCH", "k") == OK
+    assert c2("SET", "k", "1") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+
+
+def test_resp3_errors_are_the_same(c):
+    hello3(c)
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+    assert c("MULTI") == OK
+    assert c("GET") == arity("get")
+    assert c("EXEC") == EXECABORT_QUEUE
+
+
+# --------------------------------------------------------------------------
+# WATCH
+# --------------------------------------------------------------------------
+
+# (id, setup, action, watch_db, touched)
+# The other client runs `setup` then `action`, each starting in db 0; the
+# watching client WATCHes "k" in `watch_db` between the two. `touched` says
+# whether Redis 7.0 then fails EXEC.
+WATCH_CASES = [
+    # writes that touch
+    ("set-same-value", [("SET", "k", "1")], [("SET", "k", "1")], 0, True),
+    ("create-missing", [], [("SET", "k", "1")], 0, True),
+    ("mset", [], [("MSET", "k", "1", "j", "2")], 0, True),
+    ("del", [("SET", "k", "1")], [("DEL", "k")], 0, True),
+    ("unlink", [("SET", "k", "1")], [("UNLINK", "k")], 0, True),
+    ("getdel", [("SET", "k", "1")], [("GETDEL", "k")], 0, True),
+    ("expire", [("SET", "k", "1")], [("EXPIRE", "k", "100")], 0, True),
+    ("expire-in-past", [("SET", "k", "1")], [("EXPIRE", "k", "-1")], 0, True),
+    ("pexpire", [("SET", "k", "1")], [("PEXPIRE", "k", "100000")], 0, True),
+    ("persist", [("SET", "k", "1", "EX", "100")], [("PERSIST", "k")], 0, True),
+    ("getex-ex", [("SET", "k", "1")], [("GETEX", "k", "EX", "100")], 0, True),
+    ("incr-then-decr", [("SET", "k", "1")], [("INCR", "k"), ("DECR", "k")], 0, True),
+    ("incrby-0", [("SET", "k", "1")], [("INCRBY", "k", "0")], 0, True),
+    ("incrbyfloat-0", [("SET", "k", "1")], [("INCRBYFLOAT", "k", "0")], 0, True),
+    ("append-empty", [("SET", "k", "1")], [("APPEND", "k", "")], 0, True),
+    ("setrange", [("SET", "k", "1")], [("SETRANGE", "k", "0", "2")], 0, True),
+    ("rename-onto", [("SET", "s", "2")], [("RENAME", "s", "k")], 0, True),
+    ("rename-away", [("SET", "k", "1")], [("RENAME", "k", "z")], 0, True),
+    ("copy-new-dest", [("SET", "s", "2")], [("COPY", "s", "k")], 0, True),
+    ("copy-replace", [("SET", "k", "1"), ("SET", "s", "2")],
+     [("COPY", "s", "k", "REPLACE")], 0, True),
+    ("copy-to-db", [("SET", "s", "2")], [("COPY", "s", "k", "DB", "1")], 1, True),
+    ("move-away", [("SET", "k", "1")], [("MOVE", "k", "1")], 0, True),
+    ("move-into-watched-db", [("SET", "k", "1")], [("MOVE", "k", "1")], 1, True),
+    ("flushdb-existing", [("SET", "k", "1")], [("FLUSHDB",)], 0, True),
+    ("flushall-existing", [("SET", "k", "1")], [("FLUSHALL",)], 0, True),
+    ("flushall-existing-db1", [("SELECT", "1"), ("SET", "k", "1")], [("FLUSHALL",)], 1, True),
+    ("swapdb-exists-in-watched-db", [("SET", "k", "1")], [("SWAPDB", "0", "1")], 0, True),
+    ("swapdb-exists-in-other-db", [("SELECT", "1"), ("SET", "k", "1")],
+     [("SWAPDB", "0", "1")], 0, True),
+    ("swapdb-reversed-args", [("SET", "k", "1")], [("SWAPDB", "1", "0")], 0, True),
+    ("other-client-exec", [("SET", "k", "1")], [("MULTI",), ("INCR", "k"), ("EXEC",)], 0, True),
+    # commands that modify nothing
+    ("get", [("SET", "k", "1")], [("GET", "k")], 0, False),
+    ("exists-ttl-type", [("SET", "k", "1")],
+     [("EXISTS", "k"), ("TTL", "k"), ("TYPE", "k"), ("STRLEN", "k")], 0, False),
+    ("touch", [("SET", "k", "1")], [("TOUCH", "k")], 0, False),
+    ("object-encoding", [("SET", "k", "1")], [("OBJECT", "ENCODING", "k")], 0, False),
+    ("getex-no-option", [("SET", "k", "1")], [("GETEX", "k")], 0, False),
+    ("getex-persist-no-ttl", [("SET", "k", "1")], [("GETEX", "k", "PERSIST")], 0, False),
+    ("set-nx-existing", [("SET", "k", "1")], [("SET", "k", "2", "NX")], 0, False),
+    ("setnx-existing", [("SET", "k", "1")], [("SETNX", "k", "2")], 0, False),
+    ("set-xx-missing", [], [("SET", "k", "2", "XX")], 0, False),
+    ("msetnx-fails", [("SET", "k", "1")], [("MSETNX", "k", "2", "z", "3")], 0, False),
+    ("del-missing", [], [("DEL", "k")], 0, False),
+    ("expire-missing", [], [("EXPIRE", "k", "100")], 0, False),
+    ("expire-nx-has-ttl", [("SET", "k", "1", "EX", "100")], [("EXPIRE", "k", "200", "NX")],
+     0, False),
+    ("persist-no-ttl", [("SET", "k", "1")], [("PERSIST", "k")], 0, False),
+    ("setrange-empty", [("SET", "k", "1")], [("SETRANGE", "k", "0", "")], 0, False),
+    ("renamenx-fails", [("SET", "k", "1"), ("SET", "s", "2")], [("RENAMENX", "s", "k")],
+     0, False),
+    ("copy-no-replace-existing", [("SET", "k", "1"), ("SET", "s", "2")], [("COPY", "s", "k")],
+     0, False),
+    ("move-fails-dest-exists", [("SET", "k", "1"), ("SELECT", "1"), ("SET", "k", "2")],
+     [("MOVE", "k", "1")], 1, False),
+    ("same-name-other-db", [], [("SELECT", "1"), ("SET", "k", "1")], 0, False),
+    ("flushdb-missing", [("SET", "z", "1")], [("FLUSHDB",)], 0, False),
+    ("flushall-missing", [("SET", "z", "1")], [("FLUSHALL",)], 0, False),
+    ("flushall-same-name-other-db", [("SELECT", "1"), ("SET", "k", "1")], [("FLUSHALL",)],
+     0, False),
+    ("flushdb-other-db", [("SELECT", "1"), ("SET", "k", "1")], [("SELECT", "1"), ("FLUSHDB",)],
+     0, False),
+    ("swapdb-missing-in-both", [("SET", "z", "1")], [("SWAPDB", "0", "1")], 0, False),
+    ("swapdb-other-dbs", [("SET", "k", "1")], [("SWAPDB", "2", "3")], 0, False),
+    ("swapdb-same-db", [("SET", "k", "1")], [("SWAPDB", "0", "0")], 0, False),
+]
+
+
+@pytest.mark.parametrize("name,setup,action,watch_db,touched", WATCH_CASES,
+                         ids=[case[0] for case in WATCH_CASES])
+def test_watch_other_client(c, c2, name, setup, action, watch_db, touched):
+    for step in setup:
+        c2(*step)
+    assert c2("SELECT", "0") == OK
+    assert c("SELECT", str(watch_db)) == OK
+    assert c("WATCH", "k") == OK
+    for step in action:
+        reply = c2(*step)
+        assert not reply.startswith(b"-"), (step, reply)
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == (NULL_ARRAY if touched else PONG_ONLY)
+
+
+def test_watch_failure_runs_no_queued_command(c, c2):
+    assert c("SET", "k", "1") == OK
+    assert c("WATCH", "k") == OK
+    assert c2("SET", "k", "2") == OK
+    assert c("MULTI") == OK
+    assert c("INCR", "k") == QUEUED
+    assert c("SET", "other", "x") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+    assert c("GET", "k") == b"$1\r\n2\r\n"
+    assert c("EXISTS", "other") == b":0\r\n"
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+
+
+def test_watch_unmodified_key_succeeds(c):
+    assert c("WATCH", "x", "y", "z") == OK
+    assert c("WATCH", "k") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_watch_modified_by_self_before_multi(c):
+    assert c("SET", "x", "30") == OK
+    assert c("WATCH", "x") == OK
+    assert c("SET", "x", "40") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+
+
+def test_watch_queued_commands_of_self_do_not_fail(c):
+    assert c("WATCH", "k") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "k", "1") == QUEUED
+    assert c("INCR", "k") == QUEUED
+    assert c("EXEC") == b"*2\r\n+OK\r\n:2\r\n"
+
+
+def test_watch_one_of_several_keys(c, c2):
+    assert c("SET", "x", "30") == OK
+    assert c("WATCH", "a", "b", "x", "k", "z") == OK
+    assert c2("SET", "x", "40") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+
+
+def test_watch_same_key_twice(c, c2):
+    assert c("WATCH", "k", "k") == OK
+    assert c("WATCH", "k") == OK
+    assert c2("SET", "k", "1") == OK
+    assert c("MULTI") == OK
+    assert c("EXEC") == NULL_ARRAY
+
+
+def test_key_no_longer_watched_after_successful_exec(c, c2):
+    assert c("SET", "x", "30") == OK
+    assert c("WATCH", "x") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+    assert c2("SET", "x", "40") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_key_no_longer_watched_after_failed_exec(c, c2):
+    assert c("SET", "x", "30") == OK
+    assert c("WATCH", "x") == OK
+    assert c2("SET", "x", "40") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+    assert c2("SET", "x", "50") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_unwatch(c, c2):
+    assert c("SET", "x", "30") == OK
+    assert c("WATCH", "x") == OK
+    assert c2("SET", "x", "40") == OK
+    assert c("UNWATCH") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_unwatch_queued_inside_multi_is_too_late(c, c2):
+    # UNWATCH inside MULTI is an ordinary queued command; the WATCH check
+    # happens before any queued command runs.
+    assert c("WATCH", "k") == OK
+    assert c2("SET", "k", "1") == OK
+    assert c("MULTI") == OK
+    assert c("UNWATCH") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+
+
+def test_watch_remembers_the_db(c, c2):
+    assert c("SELECT", "5") == OK
+    assert c("SET", "x", "30") == OK
+    assert c("WATCH", "x") == OK
+    assert c("SELECT", "1") == OK
+    assert c("SET", "x", "10") == OK      # same name, other db: not the watched key
+    assert c("SELECT", "5") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_watched_key_modified_while_client_is_in_other_db(c, c2):
+    assert c("WATCH", "k") == OK          # db 0
+    assert c("SELECT", "1") == OK
+    assert c2("SET", "k", "1") == OK      # db 0
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+
+
+def test_two_watchers_one_wins(c, c2):
+    """Optimistic locking: two clients read-modify-write the same counter."""
+    assert c("SET", "counter", "10") == OK
+    assert c("WATCH", "counter") == OK
+    assert c2("WATCH", "counter") == OK
+    assert c("GET", "counter") == b"$2\r\n10\r\n"
+    assert c2("GET", "counter") == b"$2\r\n10\r\n"
+    assert c("MULTI") == OK
+    assert c2("MULTI") == OK
+    assert c("SET", "counter", "11") == QUEUED
+    assert c2("SET", "counter", "11") == QUEUED
+    assert c("EXEC") == b"*1\r\n+OK\r\n"
+    assert c2("EXEC") == NULL_ARRAY
+
+
+def test_flushall_while_watching_several_keys(c, c2):
+    assert c("MSET", "a", "a", "b", "b") == OK
+    assert c("WATCH", "b", "a") == OK
+    assert c2("FLUSHALL") == OK
+    assert c("PING") == b"+PONG\r\n"
+    assert c("MULTI") == OK
+    assert c("EXEC") == NULL_ARRAY
+
+
+# expiry ------------------------------------------------------------------
+
+def test_watched_key_expiring_before_exec_fails_exec(c):
+    # The key is alive at WATCH time (PTTL proves it) and expires before
+    # EXEC. Whether the server deleted it actively or not, EXEC fails.
+    for _ in range(5):
+        assert c("SET", "k", "1", "PX", "300") == OK
+        assert c("WATCH", "k") == OK
+        if int_reply(c("PTTL", "k")) > 0:
+            break
+        assert c("UNWATCH") == OK
+    else:
+        pytest.fail("could not WATCH a live key with a 300 ms TTL")
+    time.sleep(0.45)
+    assert c("MULTI") == OK
+    assert c("INCR", "k") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+    assert c("GET", "k") == b"$-1\r\n"
+
+
+def test_watched_key_removed_by_active_expiry_fails_exec(c, c2):
+    assert c("SET", "x", "foo") == OK
+    assert c("PEXPIRE", "x", "100") == b":1\r\n"
+    assert c("WATCH", "x") == OK
+    # give the server time to remove it actively (bounded; not required)
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline and c2("DBSIZE") != b":0\r\n":
+        time.sleep(0.05)
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+
+
+def make_stale(conn, key="x"):
+    """Set key with a 1 ms TTL and wait until it is logically expired."""
+    assert conn("SET", key, "foo", "PX", "1") == OK
+    time.sleep(0.02)
+
+
+def test_watch_of_already_expired_key_does_not_fail(c):
+    # The key is logically gone when WATCHed; its later removal is no change.
+    make_stale(c)
+    assert c("WATCH", "x") == OK
+    time.sleep(0.2)
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_lazy_delete_of_watched_stale_key_does_not_fail(c):
+    make_stale(c)
+    assert c("WATCH", "x") == OK
+    assert c("EXISTS", "x") == b":0\r\n"
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_flushdb_while_watching_stale_key_does_not_fail(c):
+    make_stale(c)
+    assert c("WATCH", "x") == OK
+    assert c("FLUSHDB") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_swapdb_replacing_stale_key_with_nothing_does_not_fail(c, c2):
+    assert c("SELECT", "1") == OK
+    make_stale(c)
+    assert c("WATCH", "x") == OK
+    assert c2("SWAPDB", "0", "1") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == PONG_ONLY
+
+
+def test_setting_a_watched_stale_key_fails(c, c2):
+    make_stale(c)
+    assert c("WATCH", "x") == OK
+    assert c2("SET", "x", "new") == OK
+    assert c("MULTI") == OK
+    assert c("PING") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+
+
+# --------------------------------------------------------------------------
+# CLIENT LIST / CLIENT INFO
+# --------------------------------------------------------------------------
+
+def test_client_list_shows_multi_state(c, c2):
+    cid = client_id(c)
+    f = client_line_of(c2, cid)
+    assert f["flags"] == "N"
+    assert f["multi"] == "-1"
+    assert c("MULTI") == OK
+    f = client_line_of(c2, cid)
+    assert "x" in f["flags"]
+    assert f["multi"] == "0"
+    assert c("SET", "x", "1") == QUEUED
+    assert c("PING") == QUEUED
+    f = client_line_of(c2, cid)
+    assert f["flags"] == "x"
+    assert f["multi"] == "2"
+    assert c("EXEC") == b"*2\r\n+OK\r\n+PONG\r\n"
+    f = client_line_of(c2, cid)
+    assert f["flags"] == "N"
+    assert f["multi"] == "-1"
+    # DISCARD leaves MULTI too
+    assert c("MULTI") == OK
+    assert c("DISCARD") == OK
+    assert client_line_of(c2, cid)["multi"] == "-1"
+
+
+def test_client_info_outside_and_inside_exec(c):
+    f = client_fields(c("CLIENT", "INFO").split(b"\r\n")[1].decode())
+    assert f["flags"] == "N" and f["multi"] == "-1"
+    # A CLIENT INFO run by EXEC still sees the transaction: flags x and the
+    # number of queued commands.
+    assert c("MULTI") == OK
+    assert c("SET", "x", "1") == QUEUED
+    assert c("CLIENT", "INFO") == QUEUED
+    reply = c("EXEC")
+    assert reply.startswith(b"*2\r\n+OK\r\n$"), reply
+    line = reply.split(b"\r\n")[3].decode()
+    f = client_fields(line)
+    assert f["flags"] == "x"
+    assert f["multi"] == "2"
+
+
+def test_client_info_dirty_watch_flag(c, c2):
+    # 'd': a watched key was modified (EXEC will fail)
+    assert c("WATCH", "k") == OK
+    f = client_fields(c("CLIENT", "INFO").split(b"\r\n")[1].decode())
+    assert f["flags"] == "N"
+    assert c2("SET", "k", "1") == OK
+    f = client_fields(c("CLIENT", "INFO").split(b"\r\n")[1].decode())
+    assert f["flags"] == "d"
+    assert c("UNWATCH") == OK
+    f = client_fields(c("CLIENT", "INFO").split(b"\r\n")[1].decode())
+    assert f["flags"] == "N"
+
+
+# --------------------------------------------------------------------------
+# pipelining
+# --------------------------------------------------------------------------
+
+def test_pipelined_transaction(c):
+    c.send(cmd("MULTI") + cmd("SET", "p", "1") + cmd("INCR", "p") + cmd("GET", "p")
+           + cmd("EXEC") + cmd("GET", "p"))
+    replies = [c.reply() for _ in range(6)]
+    assert replies == [OK, QUEUED, QUEUED, QUEUED, b"*3\r\n+OK\r\n:2\r\n$1\r\n2\r\n",
+                       b"$1\r\n2\r\n"]
+
+
+def test_pipelined_transaction_with_queueing_error(c):
+    c.send(cmd("MULTI") + cmd("SET", "p", "1") + cmd("NOSUCHCMD") + cmd("INCR", "p")
+           + cmd("EXEC") + cmd("EXISTS", "p") + cmd("EXEC"))
+    replies = [c.reply() for _ in range(7)]
+    assert replies[0] == OK
+    assert replies[1] == QUEUED
+    assert replies[2].startswith(b"-ERR unknown command 'NOSUCHCMD'")
+    assert replies[3] == QUEUED
+    assert replies[4] == EXECABORT_QUEUE
+    assert replies[5] == b":0\r\n"
+    assert replies[6] == EXEC_WITHOUT_MULTI
+
+
+def test_pipelined_watch_multi_exec(c, c2):
+    c.send(cmd("WATCH", "k") + cmd("GET", "k") + cmd("MULTI") + cmd("SET", "k", "mine")
+           + cmd("EXEC"))
+    assert [c.reply() for _ in range(5)] == [OK, b"$-1\r\n", OK, QUEUED, b"*1\r\n+OK\r\n"]
+    assert c2("GET", "k") == b"$4\r\nmine\r\n"
+
+
+# --------------------------------------------------------------------------
+# redis-py
+# --------------------------------------------------------------------------
+
+def test_redis_py_transaction_pipeline(r):
+    with r.pipeline() as p:
+        p.set("a", 1)
+        p.incr("a")
+        p.get("a")
+        p.mget("a", "missing")
+        assert p.execute() == [True, 2, b"2", [b"2", None]]
+
+
+def test_redis_py_queueing_error_raises(r):
+    with r.pipeline() as p:
+        p.set("a", 1)
+        p.execute_command("NOSUCHCMD")
+        p.incr("a")
+        with pytest.raises(redis.ResponseError) as e:
+            p.execute()
+    assert "unknown command" in str(e.value)
+    assert r.exists("a") == 0
+
+
+def test_redis_py_watch_error(r, server):
+    other = server.client()
+    try:
+        r.set("a", 1)
+        with r.pipeline() as p:
+            p.watch("a")
+            other.set("a", 5)
+            p.multi()
+            p.incr("a")
+            with pytest.raises(redis.WatchError):
+                p.execute()
+        assert r.get("a") == b"5"
+    finally:
+        other.close()
+
+
+def test_redis_py_transaction_helper_retries(r, server):
+    other = server.client()
+    calls = []
+
+    def bump(pipe):
+        calls.append(1)
+        value = int(pipe.get("a"))
+        if len(calls) == 1:
+            other.set("a", 100)           # a concurrent writer
+        pipe.multi()
+        pipe.set("a", value + 1)
+
+    try:
+        r.set("a", 1)
+        assert r.transaction(bump, "a") == [True]
+        assert len(calls) == 2
+        assert r.get("a") == b"101"
+    finally:
+        other.close()
+
+
+# --------------------------------------------------------------------------
+# Redis only: what Redis does when a queued command fails at run time
+# --------------------------------------------------------------------------
+
+@pytest.mark.skipif(not conftest.AGAINST_REDIS,
+                    reason="Redis has no rollback; engram's behaviour is tested below")
+def test_redis_runtime_errors_do_not_roll_back(c):
+    assert c("MULTI") == OK
+    assert c("SET", "a", "x") == QUEUED
+    assert c("INCR", "a") == QUEUED
+    assert c("SET", "k", "v", "BAD") == QUEUED
+    assert c("SELECT", "99") == QUEUED
+    assert c("GET", "a") == QUEUED
+    assert c("EXEC") == (
+        b"*5\r\n+OK\r\n"
+        b"-ERR value is not an integer or out of range\r\n"
+        b"-ERR syntax error\r\n"
+        b"-ERR DB index is out of range\r\n"
+        b"$1\r\nx\r\n")
+
+
+# --------------------------------------------------------------------------
+# ROLLBACK (engram only)
+#
+# engram's deliberate difference from Redis (README, "Differences from
+# Redis"): if a queued command fails when EXEC runs it, every change made by
+# that EXEC is undone and EXEC replies with a single error
+#   -EXECABORT Transaction rolled back: command N (NAME) failed: <error>
+# where N is the 1-based position of the failing command in the queue, NAME
+# its name in upper case and <error> its error reply without the leading '-'.
+# --------------------------------------------------------------------------
+
+engram_only = pytest.mark.skipif(conftest.AGAINST_REDIS,
+                                 reason="engram's rollback (README: Differences from Redis)")
+
+NOT_INT = "ERR value is not an integer or out of range"
+
+
+def rolled_back(n, name, error):
+    return b"-EXECABORT Transaction rolled back: command %d (%s) failed: %s\r\n" % (
+        n, name.encode(), error.encode())
+
+
+def snapshot(conn, dbs=16):
+    """{db: {key: (value, pttl)}} for all dbs; restores the connection to db 0."""
+    out = {}
+    for db in range(dbs):
+        assert conn("SELECT", str(db)) == OK
+        keys_raw = conn("KEYS", "*")
+        keys = []
+        parts = keys_raw.split(b"\r\n")
+        for i in range(1, len(parts) - 1, 2):
+            keys.append(parts[i + 1])
+        data = {}
+        for k in keys:
+            data[k] = (conn("GET", k), int_reply(conn("PTTL", k)))
+        if data:
+            out[db] = data
+    assert conn("SELECT", "0") == OK
+    return out
+
+
+def assert_same_snapshot(before, after, ttl_slack_ms=3000):
+    assert sorted(before) == sorted(after)
+    for db in before:
+        assert sorted(before[db]) == sorted(after[db]), db
+        for k, (value, pttl) in before[db].items():
+            value2, pttl2 = after[db][k]
+            assert value2 == value, (db, k)
+            if pttl < 0:
+                assert pttl2 == pttl, (db, k)
+            else:
+                assert 0 < pttl2 <= pttl and pttl - pttl2 < ttl_slack_ms, (db, k, pttl, pttl2)
+
+
+@engram_only
+def test_rollback_not_an_integer(c, c2):
+    assert c("SET", "a", "1") == OK
+    assert c("SET", "s", "notanumber") == OK
+    assert c("MULTI") == OK
+    assert c("INCRBY", "a", "5") == QUEUED
+    assert c("INCR", "s") == QUEUED
+    assert c("SET", "b", "2") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCR", NOT_INT)
+    assert c2("GET", "a") == b"$1\r\n1\r\n"
+    assert c2("EXISTS", "b") == b":0\r\n"
+    assert c2("GET", "s") == b"$10\r\nnotanumber\r\n"
+
+
+@engram_only
+def test_rollback_name_is_upper_case(c):
+    assert c("SET", "s", "x") == OK
+    assert c("MULTI") == OK
+    assert c("set", "a", "1") == QUEUED
+    assert c("get", "a") == QUEUED
+    assert c("ping") == QUEUED
+    assert c("incr", "s") == QUEUED
+    assert c("EXEC") == rolled_back(4, "INCR", NOT_INT)
+    assert c("EXISTS", "a") == b":0\r\n"
+
+
+@engram_only
+def test_rollback_argument_errors(c):
+    cases = [
+        (("INCRBY", "x", "abc"), "INCRBY", NOT_INT),
+        (("INCRBYFLOAT", "x", "abc"), "INCRBYFLOAT", "ERR value is not a valid float"),
+        (("SET", "x", "v", "BAD"), "SET", "ERR syntax error"),
+        (("SETRANGE", "x", "-1", "v"), "SETRANGE", "ERR offset is out of range"),
+        (("RENAME", "nosuch", "x"), "RENAME", "ERR no such key"),
+        (("SELECT", "99"), "SELECT", "ERR DB index is out of range"),
+    ]
+    for failing, name, error in cases:
+        assert c("MULTI") == OK
+        assert c("SET", "a", "1") == QUEUED
+        assert c(*failing) == QUEUED, failing
+        assert c("EXEC") == rolled_back(2, name, error), failing
+        assert c("EXISTS", "a", "x") == b":0\r\n", failing
+
+
+@engram_only
+def test_rollback_overflow(c, c2):
+    assert c("MULTI") == OK
+    assert c("INCRBY", "k", "9223372036854775807") == QUEUED
+    assert c("INCRBY", "k", "9223372036854775807") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCRBY", "ERR increment or decrement would overflow")
+    assert c2("EXISTS", "k") == b":0\r\n"
+
+
+@engram_only
+def test_rollback_restores_deleted_key_with_ttl(c, c2):
+    assert c("SET", "d", "v", "EX", "100") == OK
+    assert c("SET", "e", "w") == OK
+    assert c("SET", "s", "x") == OK
+    assert c("MULTI") == OK
+    assert c("DEL", "d", "e") == QUEUED
+    assert c("INCR", "s") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCR", NOT_INT)
+    assert c2("GET", "d") == b"$1\r\nv\r\n"
+    assert 95 <= int_reply(c2("TTL", "d")) <= 100
+    assert c2("GET", "e") == b"$1\r\nw\r\n"
+    assert c2("TTL", "e") == b":-1\r\n"
+
+
+@engram_only
+@pytest.mark.parametrize("flush", ["FLUSHDB", "FLUSHALL"])
+def test_rollback_restores_flushed_keys(c, c2, flush):
+    assert c("MSET", "a", "1", "b", "2") == OK
+    assert c("SET", "t", "ttl", "EX", "100") == OK
+    assert c("SELECT", "3") == OK
+    assert c("SET", "in3", "x") == OK
+    assert c("SELECT", "0") == OK
+    before = snapshot(c2)
+    assert c("MULTI") == OK
+    assert c(flush) == QUEUED
+    assert c("SET", "new", "1") == QUEUED
+    assert c("RENAME", "nosuch", "z") == QUEUED
+    assert c("EXEC") == rolled_back(3, "RENAME", "ERR no such key")
+    assert_same_snapshot(before, snapshot(c2))
+
+
+@engram_only
+def test_rollback_restores_swapped_dbs(c, c2):
+    assert c("SET", "a", "in0") == OK
+    assert c("SELECT", "1") == OK
+    assert c("SET", "a", "in1") == OK
+    assert c("SET", "b", "only1", "EX", "100") == OK
+    assert c("SELECT", "0") == OK
+    before = snapshot(c2)
+    assert c("MULTI") == OK
+    assert c("SWAPDB", "0", "1") == QUEUED
+    assert c("SET", "c", "x") == QUEUED
+    assert c("RENAME", "nosuch", "z") == QUEUED
+    assert c("EXEC") == rolled_back(3, "RENAME", "ERR no such key")
+    assert_same_snapshot(before, snapshot(c2))
+    assert c("GET", "a") == b"$3\r\nin0\r\n"
+
+
+@engram_only
+def test_rollback_restores_ttls(c, c2):
+    assert c("SET", "e", "v") == OK
+    assert c("SET", "f", "v", "EX", "100") == OK
+    assert c("MULTI") == OK
+    assert c("EXPIRE", "e", "10") == QUEUED
+    assert c("PERSIST", "f") == QUEUED
+    assert c("EXPIRE", "f", "5") == QUEUED
+    assert c("INCRBY", "e", "x") == QUEUED
+    assert c("EXEC") == rolled_back(4, "INCRBY", NOT_INT)
+    assert c2("TTL", "e") == b":-1\r\n"
+    assert 95 <= int_reply(c2("TTL", "f")) <= 100
+
+
+@engram_only
+def test_rollback_restores_the_clients_db(c, c2):
+    assert c("SELECT", "2") == OK
+    assert c("SET", "marker", "db2") == OK
+    assert c("MULTI") == OK
+    assert c("SELECT", "5") == QUEUED
+    assert c("SET", "x", "1") == QUEUED
+    assert c("INCRBY", "x", "abc") == QUEUED
+    assert c("EXEC") == rolled_back(3, "INCRBY", NOT_INT)
+    # the client is in db 2 again, and db 5 did not get x
+    assert c("GET", "marker") == b"$3\r\ndb2\r\n"
+    assert c2("SELECT", "5") == OK
+    assert c2("EXISTS", "x") == b":0\r\n"
+
+
+@engram_only
+def test_rollback_undoes_every_kind_of_write(c, c2):
+    assert c("MSET", "s", "hello", "n", "10", "f", "1.5", "r", "tomove", "g", "gone") == OK
+    assert c("SET", "t", "ttl", "EX", "100") == OK
+    assert c("SET", "p", "persist-me", "EX", "200") == OK
+    assert c("SELECT", "3") == OK
+    assert c("SET", "in3", "x") == OK
+    assert c("SELECT", "0") == OK
+    before = snapshot(c2)
+    queued = [
+        ("SET", "s", "changed", "KEEPTTL"),
+        ("APPEND", "s", "!"),
+        ("SETRANGE", "s", "0", "J"),
+        ("INCRBY", "n", "5"),
+        ("INCRBYFLOAT", "f", "2"),
+        ("MSET", "m1", "1", "m2", "2"),
+        ("GETDEL", "g"),
+        ("GETEX", "s", "EX", "50"),
+        ("RENAME", "r", "r2"),
+        ("MOVE", "r2", "4"),
+        ("COPY", "t", "t2", "DB", "5"),
+        ("EXPIRE", "n", "30"),
+        ("PERSIST", "p"),
+        ("SETEX", "new", "100", "v"),
+        ("SELECT", "3"),
+        ("FLUSHDB",),
+        ("SELECT", "0"),
+        ("DEL", "t"),
+        ("INCR", "s"),                 # fails: not an integer
+        ("SET", "after", "never"),
+    ]
+    assert c("MULTI") == OK
+    for q in queued:
+        assert c(*q) == QUEUED, q
+    assert c("EXEC") == rolled_back(19, "INCR", NOT_INT)
+    assert_same_snapshot(before, snapshot(c2))
+
+
+@engram_only
+def test_rollback_restores_info_keyspace(c, c2):
+    assert c("MSET", "a", "1", "b", "2") == OK
+    assert c("SET", "t", "x", "EX", "100") == OK
+    assert c("SELECT", "1") == OK
+    assert c("SET", "z", "1") == OK
+    assert c("SELECT", "0") == OK
+
+    def keyspace():
+        raw = c2("INFO", "keyspace")
+        return [line for line in raw.split(b"\r\n") if line.startswith(b"db")]
+
+    before = keyspace()
+    assert before[0].startswith(b"db0:keys=3,expires=1,")
+    assert before[1].startswith(b"db1:keys=1,expires=0,")
+    assert c("MULTI") == OK
+    assert c("SET", "new", "1", "EX", "10") == QUEUED
+    assert c("DEL", "a") == QUEUED
+    assert c("PERSIST", "t") == QUEUED
+    assert c("FLUSHALL") == QUEUED
+    assert c("SET", "x", "y", "BAD") == QUEUED
+    assert c("EXEC") == rolled_back(5, "SET", "ERR syntax error")
+    after = keyspace()
+    assert [line.split(b",avg_ttl")[0] for line in after] == \
+        [line.split(b",avg_ttl")[0] for line in before]
+    assert c2("DBSIZE") == b":3\r\n"
+
+
+@engram_only
+def test_rollback_leaves_multi_and_clears_watches(c, c2):
+    assert c("SET", "s", "x") == OK
+    assert c("WATCH", "w") == OK
+    assert c("MULTI") == OK
+    assert c("INCR", "s") == QUEUED
+    assert c("EXEC") == rolled_back(1, "INCR", NOT_INT)
+    assert c("EXEC") == EXEC_WITHOUT_MULTI
+    assert c("DISCARD") == DISCARD_WITHOUT_MULTI
+    # w is no longer watched
+    assert c2("SET", "w", "1") == OK
+    assert c("MULTI") == OK
+    assert c("INCR", "w") == QUEUED
+    assert c("EXEC") == b"*1\r\n:2\r\n"
+
+
+@engram_only
+def test_successful_exec_after_rollback(c, c2):
+    assert c("SET", "s", "x") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("INCR", "s") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCR", NOT_INT)
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("INCR", "a") == QUEUED
+    assert c("EXEC") == b"*2\r\n+OK\r\n:2\r\n"
+    assert c2("GET", "a") == b"$1\r\n2\r\n"
+
+
+@engram_only
+def test_rollback_reply_in_resp3(c):
+    hello3(c)
+    assert c("SET", "s", "x") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("INCR", "s") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCR", NOT_INT)
+    assert c("GET", "a") == RESP3_NULL
+
+
+@engram_only
+def test_rollback_pipelined(c, c2):
+    c.send(cmd("SET", "s", "x") + cmd("MULTI") + cmd("SET", "a", "1") + cmd("INCR", "s")
+           + cmd("EXEC") + cmd("EXISTS", "a") + cmd("SET", "a", "2") + cmd("GET", "a"))
+    replies = [c.reply() for _ in range(8)]
+    assert replies == [OK, OK, QUEUED, QUEUED, rolled_back(2, "INCR", NOT_INT), b":0\r\n",
+                       OK, b"$1\r\n2\r\n"]
+
+
+@engram_only
+def test_rollback_redis_py(r):
+    r.set("s", "x")
+    with r.pipeline() as p:
+        p.set("a", 1)
+        p.incr("s")                       # redis-py sends INCRBY s 1
+        with pytest.raises(redis.exceptions.ExecAbortError) as e:
+            p.execute()
+    assert str(e.value) == ("Transaction rolled back: command 2 (INCRBY) failed: "
+                            "ERR value is not an integer or out of range")
+    assert r.exists("a") == 0
+
+
+@engram_only
+def test_rollback_subcommand_name(c):
+    # docs/transactions.md: a subcommand is named CONTAINER|SUB in capitals
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("client", "setname", "bad name") == QUEUED
+    assert c("EXEC") == rolled_back(
+        2, "CLIENT|SETNAME",
+        "ERR Client names cannot contain spaces, newlines or special characters.")
+    assert c("EXISTS", "a") == b":0\r\n"
+
+
+@engram_only
+def test_rollback_keeps_connection_state_changes(c):
+    # CLIENT SETNAME is not data: a rollback does not undo it (docs/transactions.md)
+    assert c("SET", "s", "x") == OK
+    assert c("MULTI") == OK
+    assert c("CLIENT", "SETNAME", "nm") == QUEUED
+    assert c("INCR", "s") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCR", NOT_INT)
+    assert c("CLIENT", "GETNAME") == b"$2\r\nnm\r\n"
+
+
+@engram_only
+def test_rollback_still_triggers_other_watchers(c, c2):
+    # A rolled-back write leaves other clients' WATCH triggered (a spurious
+    # conflict, docs/transactions.md).
+    assert c("SET", "s", "x") == OK
+    assert c2("WATCH", "a") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("INCR", "s") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCR", NOT_INT)
+    assert c2("EXISTS", "a") == b":0\r\n"
+    assert c2("MULTI") == OK
+    assert c2("PING") == QUEUED
+    assert c2("EXEC") == NULL_ARRAY
+
+
+@engram_only
+def test_watch_failure_wins_over_rollback(c, c2):
+    # EXEC of a WATCH-failed transaction runs nothing, so nothing can fail.
+    assert c("SET", "s", "x") == OK
+    assert c("WATCH", "w") == OK
+    assert c2("SET", "w", "1") == OK
+    assert c("MULTI") == OK
+    assert c("SET", "a", "1") == QUEUED
+    assert c("INCR", "s") == QUEUED
+    assert c("EXEC") == NULL_ARRAY
+    assert c("EXISTS", "a") == b":0\r\n"
