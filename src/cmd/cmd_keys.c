@@ -34,6 +34,7 @@
  */
 #include "cmd/cmd.h"
 
+#include "cmd/cmd_util.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/effect.h"
@@ -87,11 +88,6 @@ static struct db *db_at(int id)
     if (id < 0 || id >= server.cfg.databases)
         return NULL;
     return &server.dbs[id];
-}
-
-static struct effect_arg arg_of(const struct client *c, int i)
-{
-    return EFFECT_ARG(c->argv[i].p, c->argv[i].len);
 }
 
 static bool same_arg(const struct client *c, int i, int j)
@@ -226,7 +222,7 @@ static bool is_c_space(char ch)
  * and the text ends there or at a NUL byte. "" is cursor 0, and so is a
  * text that starts with NUL; "-1" wraps like strtoull.
  */
-static bool parse_cursor(const char *p, size_t len, uint64_t *out)
+bool cmd_parse_cursor(const char *p, size_t len, uint64_t *out)
 {
     size_t i = 0, digits_start;
     bool neg = false;
@@ -320,7 +316,7 @@ void cmd_scan(struct client *c)
     uint64_t cursor;
     long long steps_max;
     char cursor_str[UTIL_LL_STR_BYTES];
-    if (!parse_cursor(c->argv[1].p, c->argv[1].len, &cursor)) {
+    if (!cmd_parse_cursor(c->argv[1].p, c->argv[1].len, &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }

@@ -49,6 +49,7 @@
  */
 #include "cmd/cmd.h"
 
+#include "cmd/cmd_util.h"
 #include "core/assert.h"
 #include "core/limits.h"
 #include "core/mem.h"
@@ -72,27 +73,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static inline struct effect_arg arg_of(const struct client *c, int i)
-{
-    return EFFECT_ARG(c->argv[i].p, c->argv[i].len);
-}
-
-static struct db_entry *lookup_read(struct client *c, int i)
-{
-    return db_lookup_read(c->db, c->argv[i].p, c->argv[i].len,
-                          (c->flags & CLIENT_NO_TOUCH) != 0);
-}
-
-static struct db_entry *lookup_write(struct client *c, int i)
-{
-    return db_lookup_write(c->db, c->argv[i].p, c->argv[i].len);
-}
-
-static bool arg_ll(const struct client *c, int i, long long *out)
-{
-    return util_str_to_ll(c->argv[i].p, c->argv[i].len, out);
-}
 
 static bool is_string(const struct db_entry *e)
 {

@@ -75,3 +75,12 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
 #define MULTI_QUEUED_MAX (1024 * 1024)
 #define MULTI_QUEUED_BYTES_MAX (1024ull * 1024 * 1024)
 #define WATCH_KEYS_MAX (1024 * 1024)
+
+/* Small hashes are packed (hash.h) up to these sizes, Redis's defaults for
+ * hash-max-listpack-entries / -value; CONFIG SET may change them within
+ * the _MAX bounds. Whatever they say, a packed hash never exceeds
+ * HASH_PACKED_BYTES_MAX bytes: every change rebuilds the block, so its size
+ * bounds the cost of one HSET. */
+#define HASH_PACKED_ENTRIES_DEFAULT 128
+#define HASH_PACKED_VALUE_DEFAULT 64
+#define HASH_PACKED_BYTES_MAX (1024u * 1024)

@@ -18,6 +18,7 @@
 #include "core/assert.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "db/hash.h"
 
 #include <string.h>
 
@@ -72,6 +73,8 @@ struct obj *obj_dup(const struct obj *o)
 {
     size_t bytes = sizeof(struct obj) + o->len;
     struct obj *c;
+    if (o->type == OBJ_HASH)
+        return hash_dup(o);
     ASSERT(o->type == OBJ_STRING);
     c = mem_alloc(bytes);
     memcpy(c, o, bytes);
@@ -80,6 +83,10 @@ struct obj *obj_dup(const struct obj *o)
 
 void obj_delete(struct obj *o)
 {
+    if (o->type == OBJ_HASH) {
+        hash_free(o);
+        return;
+    }
     mem_free(o);
 }
 
@@ -142,6 +149,10 @@ struct obj *obj_try_resize(struct obj *o, size_t len)
 const char *obj_encoding_name(const struct obj *o)
 {
     switch (o->encoding) {
+    case OBJ_ENC_PACKED:
+        return "listpack";
+    case OBJ_ENC_TABLE:
+        return "hashtable";
     case OBJ_ENC_INT:
         return "int";
     case OBJ_ENC_EMBSTR:
@@ -160,5 +171,7 @@ const char *obj_type_name(const struct obj *o)
 
 size_t obj_mem_bytes(const struct obj *o)
 {
+    if (o->type == OBJ_HASH)
+        return hash_mem_bytes(o);
     return mem_usable_bytes(o);
 }

@@ -17,7 +17,9 @@
 
 enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4,
                 OBJ_STREAM = 5 };
-enum obj_encoding { OBJ_ENC_RAW = 0, OBJ_ENC_INT = 1, OBJ_ENC_EMBSTR = 2 };
+enum obj_encoding { OBJ_ENC_RAW = 0, OBJ_ENC_INT = 1, OBJ_ENC_EMBSTR = 2,
+                    OBJ_ENC_PACKED = 3, /* collections: one packed block ("listpack") */
+                    OBJ_ENC_TABLE = 4 };  /* hashes: a hash table ("hashtable") */
 
 /* Redis reports strings up to this length as "embstr". */
 #define OBJ_EMBSTR_BYTES_MAX 44
@@ -40,7 +42,7 @@ struct obj *obj_new_string(const void *p, size_t len);
 /* NULL if len bytes cannot be allocated (client-chosen sizes). */
 struct obj *obj_try_new_raw(size_t len);
 struct obj *obj_new_int(long long v);
-/* A copy of o. Caller owns. */
+/* A copy of o (deep for collections). Caller owns. */
 struct obj *obj_dup(const struct obj *o);
 void obj_delete(struct obj *o);
 

@@ -66,6 +66,11 @@ static const struct opt opts[] = {
     {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, false},
     {"save", OPT_STRING, OFF(save), 0, 0, false},
     {"wal-snapshot-bytes", OPT_MEMORY, OFF(wal_snapshot_bytes), 1024 * 1024, LLONG_MAX, false},
+    {"hash-max-listpack-entries", OPT_INT, OFF(hash_max_listpack_entries), 0, INT_MAX, false},
+    {"hash-max-listpack-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
+    /* Redis 7 keeps the old names as aliases. */
+    {"hash-max-ziplist-entries", OPT_INT, OFF(hash_max_listpack_entries), 0, INT_MAX, false},
+    {"hash-max-ziplist-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
 };
 
 static const char *const fsync_names[] = {"always", "everysec", "no"};
@@ -100,6 +105,8 @@ void config_create(struct config *cfg)
     cfg->appendonly = 1;
     cfg->save = mem_strndup("3600 1 300 100 60 10000", 23);
     cfg->wal_snapshot_bytes = 64ll * 1024 * 1024;
+    cfg->hash_max_listpack_entries = HASH_PACKED_ENTRIES_DEFAULT;
+    cfg->hash_max_listpack_value = HASH_PACKED_VALUE_DEFAULT;
     cfg->appendfsync = 0;
 }
 

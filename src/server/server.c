@@ -40,6 +40,7 @@
 #include "db/effect.h"
 #include "net/sock.h"
 #include "server/durable.h"
+#include "db/hash.h"
 #include "server/multi.h"
 #include "server/reply.h"
 
@@ -581,6 +582,12 @@ void server_process_events_while_loading(void)
     ev_run_once(&server.ev);
 }
 
+void server_apply_encodings(void)
+{
+    hash_max_packed_entries = (size_t)server.cfg.hash_max_listpack_entries;
+    hash_max_packed_value = (size_t)server.cfg.hash_max_listpack_value;
+}
+
 void server_apply_hz(void)
 {
     if (server.cfg.hz < HZ_MIN)
@@ -726,6 +733,7 @@ int server_init(void)
         return rc;
     server.ev.before_sleep_fn = before_sleep;
     server_apply_hz();
+    server_apply_encodings();
     server.dbs = mem_calloc((size_t)server.cfg.databases * sizeof(struct db));
     for (int i = 0; i < server.cfg.databases; i++)
         db_create(&server.dbs[i], i);

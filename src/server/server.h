@@ -81,6 +81,8 @@ void server_feed_monitors(struct client *c);
 void server_request_shutdown(void);
 /* Apply a changed option that needs action (hz, logfile, ...). */
 void server_apply_hz(void);
+/* Apply the packed-encoding thresholds of server.cfg (hash.h). */
+void server_apply_encodings(void);
 /* One non-blocking turn of the event loop while the data loads. */
 void server_process_events_while_loading(void);
 /* Seconds since start. */

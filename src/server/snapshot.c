@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "db/hash.h"
 #include "server/durable.h"
 #include "server/server.h"
 #include "storage/snap.h"
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #define SNAP_TYPE_STRING 0
+#define SNAP_TYPE_HASH 4 /* value: hash_encode() (db/hash.h) */
 
 static struct {
     pid_t child;            /* running BGSAVE child, or -1 */
@@ -55,6 +57,7 @@ struct write_ctx {
     struct snap_writer *w; /* destination */
     int db;                /* database being written */
     int rc;                /* first error */
+    struct buf tmp;        /* serialized collection */
 };
 
 static void write_entry(struct db_entry *e, void *arg)
@@ -65,6 +68,17 @@ static void write_entry(struct db_entry *e, void *arg)
     const char *val;
     if (x->rc != 0 || db_entry_expired(e, db_now()))
         return;
+    if (e->val->type == OBJ_HASH) {
+        buf_clear(&x->tmp);
+        hash_encode(e->val, &x->tmp);
+        if (x->tmp.len > UINT32_MAX) {
+            x->rc = -EFBIG; /* the format's value length is 32 bits */
+            return;
+        }
+        x->rc = snap_write_key(x->w, x->db, SNAP_TYPE_HASH, e->expire_ms, e->key, e->key_len,
+                               x->tmp.data, (uint32_t)x->tmp.len);
+        return;
+    }
     val = obj_str(e->val, tmp, &len);
     x->rc = snap_write_key(x->w, x->db, SNAP_TYPE_STRING, e->expire_ms, e->key, e->key_len,
                            val, (uint32_t)len);
@@ -75,7 +89,9 @@ static int snapshot_write(lsn_t lsn)
 {
     struct snap_writer w;
     struct write_ctx x = {.w = &w, .rc = 0};
-    int rc = snap_writer_open(&w, server.cfg.dir, lsn, clock_wall_ms());
+    int rc;
+    buf_create(&x.tmp);
+    rc = snap_writer_open(&w, server.cfg.dir, lsn, clock_wall_ms());
     if (rc != 0) {
         snap_writer_abort(&w);
         return rc;
@@ -85,6 +101,7 @@ static int snapshot_write(lsn_t lsn)
         x.db = i;
         db_foreach(&server.dbs[i], write_entry, &x);
     }
+    buf_destroy(&x.tmp);
     if (x.rc != 0) {
         snap_writer_abort(&w);
         return x.rc;
@@ -201,7 +218,9 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
 {
     struct load_ctx *x = arg;
     struct db_entry *e;
-    if (dbi < 0 || dbi >= server.cfg.databases || type != SNAP_TYPE_STRING)
+    struct obj *val_obj;
+    if (dbi < 0 || dbi >= server.cfg.databases ||
+        (type != SNAP_TYPE_STRING && type != SNAP_TYPE_HASH))
         return -1;
     if ((++x->seen & 4095) == 0 && clock_mono_us() - x->yield_us > 20000) {
         x->yield_us = clock_mono_us();
@@ -213,7 +232,14 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
     }
     if (db_find_raw(&server.dbs[dbi], key, key_len))
         return -1; /* duplicate key: the file is not what we wrote */
-    e = db_add(&server.dbs[dbi], key, key_len, obj_new_string(val, val_len));
+    if (type == SNAP_TYPE_HASH) {
+        val_obj = hash_decode(val, val_len);
+        if (!val_obj)
+            return -1; /* checksummed, so not what we wrote: refuse */
+    } else {
+        val_obj = obj_new_string(val, val_len);
+    }
+    e = db_add(&server.dbs[dbi], key, key_len, val_obj);
     if (expire_ms >= 0)
         db_set_expire(&server.dbs[dbi], e, expire_ms);
     return 0;

@@ -1,0 +1,504 @@
+/*
+ * cmd_hash.c - hash commands: HSET HSETNX HMSET HGET HMGET HGETALL HDEL
+ * HLEN HSTRLEN HEXISTS HKEYS HVALS HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
+ *
+ * Design
+ *   Values are db/hash.h objects. A change may move a packed hash, so
+ *   handlers store the pointer back with store(); a hash left empty is
+ *   deleted with its key, as in Redis.
+ *
+ *   Effects: HSET/HMSET/HSETNX record "HSET key f v ..." of what was set,
+ *   HDEL and HINCRBY their own command (deterministic), HINCRBYFLOAT the
+ *   HSET of its result (float arithmetic is never replayed).
+ *
+ * Invariants
+ *   (1) No hash in the keyspace is empty.
+ *   (2) Every loop over a client-chosen count stops when the client is
+ *       being closed (its output limit was hit), so HRANDFIELD -1e18
+ *       cannot hold the loop.
+ *
+ * Threads
+ *   Loop thread.
+ */
+#include "cmd/cmd.h"
+
+#include "cmd/cmd_util.h"
+#include "core/assert.h"
+#include "core/mem.h"
+#include "core/util.h"
+#include "db/hash.h"
+#include "proto/resp_write.h"
+#include "server/reply.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The hash at argv[1] for reading; NULL if missing. Replies WRONGTYPE and
+ * sets *bad if the key holds another type. */
+static struct db_entry *read_hash(struct client *c, bool *bad)
+{
+    struct db_entry *e = lookup_read(c, 1);
+    *bad = false;
+    if (e && e->val->type != OBJ_HASH) {
+        reply_err_wrongtype(c);
+        *bad = true;
+        return NULL;
+    }
+    return e;
+}
+
+/* The same for writing. */
+static struct db_entry *write_hash(struct client *c, bool *bad)
+{
+    struct db_entry *e = lookup_write(c, 1);
+    *bad = false;
+    if (e && e->val->type != OBJ_HASH) {
+        reply_err_wrongtype(c);
+        *bad = true;
+        return NULL;
+    }
+    return e;
+}
+
+/* Store a (possibly moved) hash back into its entry. */
+static void store(struct client *c, struct db_entry *e, struct obj *o)
+{
+    e->val = o;
+    db_replace_value(c->db, e, o);
+}
+
+/* Record "<name> argv[1] argv[first..argc)" as one effect. */
+static void effect_args(struct client *c, const char *name, int first)
+{
+    int argc = 2 + c->argc - first;
+    struct effect_arg stack[16];
+    struct effect_arg *args = argc <= 16 ? stack : mem_alloc((size_t)argc * sizeof(*args));
+    args[0] = EFFECT_ARG(name, strlen(name));
+    args[1] = arg_of(c, 1);
+    for (int i = first; i < c->argc; i++)
+        args[2 + i - first] = arg_of(c, i);
+    effect_add(c->db_index, argc, args);
+    if (args != stack)
+        mem_free(args);
+}
+
+/* Set the pairs argv[2..]; returns the number of new fields. */
+static long long set_pairs(struct client *c, struct db_entry *e)
+{
+    struct obj *o = e ? e->val : hash_new();
+    long long added = 0;
+    for (int i = 2; i + 1 < c->argc; i += 2)
+        added += hash_set(&o, c->argv[i].p, c->argv[i].len, c->argv[i + 1].p,
+                          c->argv[i + 1].len);
+    if (e)
+        store(c, e, o);
+    else
+        db_add(c->db, c->argv[1].p, c->argv[1].len, o);
+    effect_args(c, "HSET", 2);
+    return added;
+}
+
+static bool pairs_ok(struct client *c)
+{
+    if (c->argc % 2 == 0)
+        return true;
+    reply_err_arity(c);
+    return false;
+}
+
+void cmd_hset(struct client *c)
+{
+    bool bad;
+    struct db_entry *e;
+    if (!pairs_ok(c))
+        return;
+    e = write_hash(c, &bad);
+    if (!bad)
+        reply_int(c, set_pairs(c, e));
+}
+
+void cmd_hmset(struct client *c)
+{
+    bool bad;
+    struct db_entry *e;
+    if (!pairs_ok(c))
+        return;
+    e = write_hash(c, &bad);
+    if (bad)
+        return;
+    (void)set_pairs(c, e);
+    reply_ok(c);
+}
+
+void cmd_hsetnx(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = write_hash(c, &bad);
+    const char *v;
+    size_t vlen;
+    if (bad)
+        return;
+    if (e && hash_get(e->val, c->argv[2].p, c->argv[2].len, &v, &vlen)) {
+        reply_int(c, 0);
+        return;
+    }
+    (void)set_pairs(c, e);
+    reply_int(c, 1);
+}
+
+void cmd_hget(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = read_hash(c, &bad);
+    const char *v;
+    size_t vlen;
+    if (bad)
+        return;
+    if (e && hash_get(e->val, c->argv[2].p, c->argv[2].len, &v, &vlen))
+        reply_bulk(c, v, vlen);
+    else
+        reply_null(c);
+}
+
+void cmd_hmget(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = read_hash(c, &bad);
+    if (bad)
+        return;
+    reply_array(c, c->argc - 2);
+    for (int i = 2; i < c->argc; i++) {
+        const char *v;
+        size_t vlen;
+        if (e && hash_get(e->val, c->argv[i].p, c->argv[i].len, &v, &vlen))
+            reply_bulk(c, v, vlen);
+        else
+            reply_null(c);
+    }
+}
+
+void cmd_hdel(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = write_hash(c, &bad);
+    long long deleted = 0;
+    if (bad)
+        return;
+    if (e) {
+        struct obj *o = e->val;
+        for (int i = 2; i < c->argc; i++)
+            deleted += hash_del(&o, c->argv[i].p, c->argv[i].len);
+        store(c, e, o);
+        if (deleted > 0) {
+            effect_args(c, "HDEL", 2);
+            if (hash_len(o) == 0)
+                db_delete_entry(c->db, e); /* invariant 1 */
+        }
+    }
+    reply_int(c, deleted);
+}
+
+void cmd_hlen(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = read_hash(c, &bad);
+    if (!bad)
+        reply_int(c, e ? (long long)hash_len(e->val) : 0);
+}
+
+void cmd_hstrlen(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = read_hash(c, &bad);
+    const char *v;
+    size_t vlen = 0;
+    if (bad)
+        return;
+    if (!e || !hash_get(e->val, c->argv[2].p, c->argv[2].len, &v, &vlen))
+        vlen = 0;
+    reply_int(c, (long long)vlen);
+}
+
+void cmd_hexists(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = read_hash(c, &bad);
+    const char *v;
+    size_t vlen;
+    if (!bad)
+        reply_int(c, e && hash_get(e->val, c->argv[2].p, c->argv[2].len, &v, &vlen));
+}
+
+enum which { FIELDS = 1, VALUES = 2, BOTH = 3 };
+
+/* Reply fields, values or both of all pairs (HKEYS, HVALS, HGETALL). */
+static void reply_all(struct client *c, enum which w)
+{
+    bool bad;
+    struct db_entry *e = read_hash(c, &bad);
+    size_t n;
+    struct hash_pair *all;
+    if (bad)
+        return;
+    n = e ? hash_len(e->val) : 0;
+    if (w == BOTH)
+        reply_map(c, (long long)n);
+    else
+        reply_array(c, (long long)n);
+    all = e ? hash_pairs(e->val) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (w & FIELDS)
+            reply_bulk(c, all[i].f, all[i].flen);
+        if (w & VALUES)
+            reply_bulk(c, all[i].v, all[i].vlen);
+    }
+    mem_free(all);
+}
+
+void cmd_hkeys(struct client *c)
+{
+    reply_all(c, FIELDS);
+}
+
+void cmd_hvals(struct client *c)
+{
+    reply_all(c, VALUES);
+}
+
+void cmd_hgetall(struct client *c)
+{
+    reply_all(c, BOTH);
+}
+
+void cmd_hincrby(struct client *c)
+{
+    bool bad;
+    struct db_entry *e;
+    long long delta, old = 0;
+    const char *v;
+    size_t vlen;
+    char out[UTIL_LL_STR_BYTES];
+    int len;
+    struct obj *o;
+    if (!arg_ll(c, 3, &delta)) {
+        reply_err_not_int(c);
+        return;
+    }
+    e = write_hash(c, &bad);
+    if (bad)
+        return;
+    if (e && hash_get(e->val, c->argv[2].p, c->argv[2].len, &v, &vlen) &&
+        !util_str_to_ll(v, vlen, &old)) {
+        reply_error(c, "ERR hash value is not an integer");
+        return;
+    }
+    if ((delta < 0 && old < 0 && delta < LLONG_MIN - old) ||
+        (delta > 0 && old > 0 && delta > LLONG_MAX - old)) {
+        reply_error(c, "ERR increment or decrement would overflow");
+        return;
+    }
+    len = util_ll_to_str(out, sizeof(out), old + delta);
+    o = e ? e->val : hash_new();
+    (void)hash_set(&o, c->argv[2].p, c->argv[2].len, out, (size_t)len);
+    if (e)
+        store(c, e, o);
+    else
+        db_add(c->db, c->argv[1].p, c->argv[1].len, o);
+    effect_args(c, "HINCRBY", 2);
+    reply_int(c, old + delta);
+}
+
+void cmd_hincrbyfloat(struct client *c)
+{
+    bool bad;
+    struct db_entry *e;
+    long double value = 0, incr;
+    const char *v;
+    size_t vlen;
+    char out[UTIL_LD_STR_BYTES];
+    int len;
+    struct obj *o;
+    if (!util_str_to_ld(c->argv[3].p, c->argv[3].len, &incr)) {
+        reply_err_not_float(c);
+        return;
+    }
+    e = write_hash(c, &bad);
+    if (bad)
+        return;
+    if (e && hash_get(e->val, c->argv[2].p, c->argv[2].len, &v, &vlen) &&
+        !util_str_to_ld(v, vlen, &value)) {
+        reply_error(c, "ERR hash value is not a float");
+        return;
+    }
+    value += incr;
+    if (isnan(value) || isinf(value)) {
+        reply_error(c, "ERR increment would produce NaN or Infinity");
+        return;
+    }
+    len = util_ld_to_str(out, sizeof(out), value, true);
+    ASSERT(len > 0);
+    o = e ? e->val : hash_new();
+    (void)hash_set(&o, c->argv[2].p, c->argv[2].len, out, (size_t)len);
+    if (e)
+        store(c, e, o);
+    else
+        db_add(c->db, c->argv[1].p, c->argv[1].len, o);
+    {
+        struct effect_arg args[4] = {EFFECT_LIT("HSET"), arg_of(c, 1), arg_of(c, 2),
+                                     EFFECT_ARG(out, (size_t)len)};
+        effect_add(c->db_index, 4, args);
+    }
+    reply_bulk(c, out, (size_t)len);
+}
+
+/* ---- HRANDFIELD -------------------------------------------------------- */
+
+static bool client_gone(const struct client *c)
+{
+    return (c->flags & CLIENT_CLOSE_ASAP) != 0;
+}
+
+static void reply_pair(struct client *c, const struct hash_pair *p, bool withvalues)
+{
+    if (withvalues && c->resp == 3)
+        reply_array(c, 2);
+    reply_bulk(c, p->f, p->flen);
+    if (withvalues)
+        reply_bulk(c, p->v, p->vlen);
+}
+
+void cmd_hrandfield(struct client *c)
+{
+    bool bad, withvalues = false;
+    struct db_entry *e;
+    long long count;
+    size_t n;
+    struct hash_pair *all;
+    if (c->argc > 4 || (c->argc == 4 && !client_arg_is(c, 3, "withvalues"))) {
+        reply_err_syntax(c);
+        return;
+    }
+    withvalues = c->argc == 4;
+    if (c->argc >= 3 && (!arg_ll(c, 2, &count) || count < -LLONG_MAX)) {
+        reply_err_not_int(c);
+        return;
+    }
+    if (c->argc >= 3 && withvalues && count < -LLONG_MAX / 2) {
+        reply_error(c, "ERR value is out of range");
+        return;
+    }
+    e = read_hash(c, &bad);
+    if (bad)
+        return;
+    if (c->argc == 2) {
+        if (!e) {
+            reply_null(c);
+            return;
+        }
+        all = hash_pairs(e->val);
+        n = hash_len(e->val);
+        {
+            const struct hash_pair *p = &all[util_rand_u64() % n];
+            reply_bulk(c, p->f, p->flen);
+        }
+        mem_free(all);
+        return;
+    }
+    n = e ? hash_len(e->val) : 0;
+    if (!e || count == 0) {
+        reply_array(c, 0);
+        return;
+    }
+    all = hash_pairs(e->val);
+    if (count < 0) {
+        /* Repeats allowed: |count| independent picks. */
+        unsigned long long picks = (unsigned long long)(-count);
+        reply_array(c, (long long)(withvalues && c->resp == 2 ? picks * 2 : picks));
+        for (unsigned long long i = 0; i < picks && !client_gone(c); i++)
+            reply_pair(c, &all[util_rand_u64() % n], withvalues);
+    } else {
+        /* Distinct: a partial Fisher-Yates shuffle of the pairs. */
+        size_t picks = (unsigned long long)count < n ? (size_t)count : n;
+        reply_array(c, (long long)(withvalues && c->resp == 2 ? picks * 2 : picks));
+        for (size_t i = 0; i < picks; i++) {
+            size_t j = i + (size_t)(util_rand_u64() % (n - i));
+            struct hash_pair tmp = all[i];
+            all[i] = all[j];
+            all[j] = tmp;
+            reply_pair(c, &all[i], withvalues);
+        }
+    }
+    mem_free(all);
+}
+
+/* ---- HSCAN ------------------------------------------------------------- */
+
+struct hscan_ctx {
+    struct buf out;                   /* replies of the matching pairs */
+    long long count;                  /* pairs collected */
+    const struct client_arg *pattern; /* MATCH, or NULL */
+};
+
+static void hscan_visit(const struct hash_pair *p, void *arg)
+{
+    struct hscan_ctx *x = arg;
+    if (x->pattern && !util_glob_match(x->pattern->p, x->pattern->len, p->f, p->flen, false))
+        return;
+    resp_w_bulk(&x->out, p->f, p->flen);
+    resp_w_bulk(&x->out, p->v, p->vlen);
+    x->count++;
+}
+
+void cmd_hscan(struct client *c)
+{
+    struct hscan_ctx x = {.count = 0, .pattern = NULL};
+    uint64_t cursor;
+    long long want = 10, steps;
+    char cursor_str[UTIL_LL_STR_BYTES];
+    bool bad;
+    struct db_entry *e;
+    if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
+        reply_error(c, "ERR invalid cursor");
+        return;
+    }
+    for (int i = 3; i < c->argc; i += 2) {
+        if (i + 1 < c->argc && client_arg_is(c, i, "count")) {
+            if (!arg_ll(c, i + 1, &want)) {
+                reply_err_not_int(c);
+                return;
+            }
+            if (want < 1) {
+                reply_err_syntax(c);
+                return;
+            }
+        } else if (i + 1 < c->argc && client_arg_is(c, i, "match")) {
+            const struct client_arg *pat = &c->argv[i + 1];
+            x.pattern = pat->len == 1 && pat->p[0] == '*' ? NULL : pat;
+        } else {
+            reply_err_syntax(c);
+            return;
+        }
+    }
+    /* HSCAN's key is argv[1] like every other hash command. */
+    e = read_hash(c, &bad);
+    if (bad)
+        return;
+    buf_create(&x.out);
+    if (!e) {
+        cursor = 0;
+    } else {
+        /* Bound the work: at most 10 cursor steps per pair asked for. */
+        steps = want > LLONG_MAX / 10 ? LLONG_MAX : want * 10;
+        do {
+            cursor = hash_scan(e->val, cursor, hscan_visit, &x);
+        } while (cursor != 0 && --steps > 0 && x.count < want);
+    }
+    snprintf(cursor_str, sizeof(cursor_str), "%llu", (unsigned long long)cursor);
+    reply_array(c, 2);
+    reply_bulk_str(c, cursor_str);
+    reply_array(c, x.count * 2);
+    reply_raw(c, x.out.data ? x.out.data : "", x.out.len);
+    buf_destroy(&x.out);
+}

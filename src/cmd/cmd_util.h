@@ -1,0 +1,43 @@
+#pragma once
+/*
+ * cmd_util.h - small helpers shared by the command handlers: arguments as
+ * effect arguments and numbers, key lookups honouring CLIENT NO-TOUCH, and
+ * the SCAN-family cursor.
+ *
+ * Threads: loop thread.
+ */
+#include "core/util.h"
+#include "db/db.h"
+#include "db/effect.h"
+#include "server/client.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* argv[i] as an effect argument. */
+static inline struct effect_arg arg_of(const struct client *c, int i)
+{
+    return EFFECT_ARG(c->argv[i].p, c->argv[i].len);
+}
+
+/* Key argv[i] looked up for reading (hit/miss stats, LRU unless NO-TOUCH). */
+static inline struct db_entry *lookup_read(struct client *c, int i)
+{
+    return db_lookup_read(c->db, c->argv[i].p, c->argv[i].len,
+                          (c->flags & CLIENT_NO_TOUCH) != 0);
+}
+
+/* Key argv[i] looked up for writing (the entry may be changed in place). */
+static inline struct db_entry *lookup_write(struct client *c, int i)
+{
+    return db_lookup_write(c->db, c->argv[i].p, c->argv[i].len);
+}
+
+/* argv[i] as a long long. */
+static inline bool arg_ll(const struct client *c, int i, long long *out)
+{
+    return util_str_to_ll(c->argv[i].p, c->argv[i].len, out);
+}
+
+/* A SCAN cursor: an unsigned decimal, as Redis's strtoull-based parse. */
+bool cmd_parse_cursor(const char *p, size_t len, uint64_t *out);
