@@ -455,32 +455,15 @@ void cmd_hscan(struct client *c)
 {
     struct hscan_ctx x = {.count = 0, .pattern = NULL};
     uint64_t cursor;
-    long long want = 10, steps;
-    char cursor_str[UTIL_LL_STR_BYTES];
+    long long want, steps;
     bool bad;
     struct db_entry *e;
     if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }
-    for (int i = 3; i < c->argc; i += 2) {
-        if (i + 1 < c->argc && client_arg_is(c, i, "count")) {
-            if (!arg_ll(c, i + 1, &want)) {
-                reply_err_not_int(c);
-                return;
-            }
-            if (want < 1) {
-                reply_err_syntax(c);
-                return;
-            }
-        } else if (i + 1 < c->argc && client_arg_is(c, i, "match")) {
-            const struct client_arg *pat = &c->argv[i + 1];
-            x.pattern = pat->len == 1 && pat->p[0] == '*' ? NULL : pat;
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
+    if (!cmd_parse_scan_opts(c, 3, &want, &x.pattern))
+        return;
     /* HSCAN's key is argv[1] like every other hash command. */
     e = read_hash(c, &bad);
     if (bad)
@@ -495,10 +478,6 @@ void cmd_hscan(struct client *c)
             cursor = hash_scan(e->val, cursor, hscan_visit, &x);
         } while (cursor != 0 && --steps > 0 && x.count < want);
     }
-    snprintf(cursor_str, sizeof(cursor_str), "%llu", (unsigned long long)cursor);
-    reply_array(c, 2);
-    reply_bulk_str(c, cursor_str);
-    reply_array(c, x.count * 2);
-    reply_raw(c, x.out.data ? x.out.data : "", x.out.len);
+    cmd_reply_scan(c, cursor, x.count * 2, &x.out);
     buf_destroy(&x.out);
 }

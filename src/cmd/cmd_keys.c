@@ -211,45 +211,6 @@ void cmd_keys(struct client *c)
 
 /* ------------------------------------------------------------------ SCAN */
 
-static bool is_c_space(char ch)
-{
-    return ch == ' ' || (ch >= '\t' && ch <= '\r');
-}
-
-/*
- * Parse a SCAN cursor as Redis does (strtoull base 10, then reject a
- * leading space, trailing bytes and overflow): an optional sign, digits,
- * and the text ends there or at a NUL byte. "" is cursor 0, and so is a
- * text that starts with NUL; "-1" wraps like strtoull.
- */
-bool cmd_parse_cursor(const char *p, size_t len, uint64_t *out)
-{
-    size_t i = 0, digits_start;
-    bool neg = false;
-    uint64_t v = 0;
-    if (len == 0 || p[0] == '\0') {
-        *out = 0;
-        return true;
-    }
-    if (is_c_space(p[0]))
-        return false;
-    if (p[0] == '+' || p[0] == '-')
-        neg = p[i++] == '-';
-    digits_start = i;
-    for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-        uint64_t d = (uint64_t)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false; /* ERANGE */
-        v = v * 10 + d;
-    }
-    if (i == digits_start)
-        return false; /* no conversion: strtoull's end is p, which is not NUL */
-    if (i < len && p[i] != '\0')
-        return false;
-    *out = neg ? (uint64_t)0 - v : v;
-    return true;
-}
-
 struct scan_opts {
     long long count;                  /* COUNT, at least 1 */
     const struct client_arg *pattern; /* MATCH, or NULL for all keys */

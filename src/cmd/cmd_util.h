@@ -6,6 +6,7 @@
  *
  * Threads: loop thread.
  */
+#include "core/buf.h"
 #include "core/util.h"
 #include "db/db.h"
 #include "db/effect.h"
@@ -41,3 +42,11 @@ static inline bool arg_ll(const struct client *c, int i, long long *out)
 
 /* A SCAN cursor: an unsigned decimal, as Redis's strtoull-based parse. */
 bool cmd_parse_cursor(const char *p, size_t len, uint64_t *out);
+/* MATCH and COUNT options from argv[first] on (HSCAN, SSCAN, ZSCAN):
+ * *count defaults to 10, *pattern to NULL (also for "*"). False after
+ * replying the error. */
+bool cmd_parse_scan_opts(struct client *c, int first, long long *count,
+                         const struct client_arg **pattern);
+/* Reply [cursor, <elements> already RESP-encoded in encoded]. */
+void cmd_reply_scan(struct client *c, uint64_t cursor, long long elements,
+                    const struct buf *encoded);

@@ -84,3 +84,7 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
 #define HASH_PACKED_ENTRIES_DEFAULT 128
 #define HASH_PACKED_VALUE_DEFAULT 64
 #define HASH_PACKED_BYTES_MAX (1024u * 1024)
+
+/* Sets of integers stay an intset (set.h) up to this many members, Redis's
+ * default for set-max-intset-entries. */
+#define SET_INTSET_ENTRIES_DEFAULT 512

@@ -27,6 +27,7 @@
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/mem.h"
+#include "core/varint.h"
 #include "db/db.h"
 #include "ds/ht.h"
 
@@ -55,44 +56,6 @@ static bool hnode_eq(const struct ht_node *n, const void *key, size_t len)
 }
 
 static const struct ht_type hnode_type = {.hash_node = hnode_hash, .key_eq = hnode_eq};
-
-/* ---- Varints (LEB128, at most 5 bytes for a u32) ----------------------- */
-
-static size_t varint_put(char *p, uint64_t v)
-{
-    size_t n = 0;
-    do {
-        uint8_t b = v & 0x7f;
-        v >>= 7;
-        p[n++] = (char)(v ? b | 0x80 : b);
-    } while (v);
-    return n;
-}
-
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-/* Read a varint from p[0..end); returns bytes used, 0 if malformed. */
-static size_t varint_get(const char *p, const char *end, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (size_t i = 0; i < 10 && p + i < end; i++) {
-        uint8_t b = (uint8_t)p[i];
-        x |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            *v = x;
-            return i + 1;
-        }
-    }
-    return 0;
-}
 
 /* ---- Packed ------------------------------------------------------------ */
 
@@ -457,19 +420,6 @@ void hash_encode(const struct obj *o, struct buf *out)
     mem_free(all);
 }
 
-/* One length-prefixed string of p[*pos..len), or false. */
-static bool decode_str(const char *p, size_t len, size_t *pos, const char **s, size_t *slen)
-{
-    uint64_t l;
-    size_t used = varint_get(p + *pos, p + len, &l);
-    if (used == 0 || l > len - *pos - used || l > UINT32_MAX)
-        return false;
-    *s = p + *pos + used;
-    *slen = (size_t)l;
-    *pos += used + (size_t)l;
-    return true;
-}
-
 struct obj *hash_decode(const char *p, size_t len)
 {
     uint64_t n;
@@ -481,7 +431,7 @@ struct obj *hash_decode(const char *p, size_t len)
     for (uint64_t i = 0; i < n; i++) {
         const char *f, *v;
         size_t flen, vlen;
-        if (!decode_str(p, len, &pos, &f, &flen) || !decode_str(p, len, &pos, &v, &vlen) ||
+        if (!varint_get_bytes(p, len, &pos, &f, &flen) || !varint_get_bytes(p, len, &pos, &v, &vlen) ||
             !hash_set(&o, f, flen, v, vlen)) { /* a repeated field is corruption too */
             hash_free(o);
             return NULL;

@@ -19,6 +19,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/hash.h"
+#include "db/set.h"
 
 #include <string.h>
 
@@ -75,6 +76,8 @@ struct obj *obj_dup(const struct obj *o)
     struct obj *c;
     if (o->type == OBJ_HASH)
         return hash_dup(o);
+    if (o->type == OBJ_SET)
+        return set_dup(o);
     ASSERT(o->type == OBJ_STRING);
     c = mem_alloc(bytes);
     memcpy(c, o, bytes);
@@ -85,6 +88,10 @@ void obj_delete(struct obj *o)
 {
     if (o->type == OBJ_HASH) {
         hash_free(o);
+        return;
+    }
+    if (o->type == OBJ_SET) {
+        set_free(o);
         return;
     }
     mem_free(o);
@@ -153,6 +160,8 @@ const char *obj_encoding_name(const struct obj *o)
         return "listpack";
     case OBJ_ENC_TABLE:
         return "hashtable";
+    case OBJ_ENC_INTSET:
+        return "intset";
     case OBJ_ENC_INT:
         return "int";
     case OBJ_ENC_EMBSTR:
@@ -173,5 +182,7 @@ size_t obj_mem_bytes(const struct obj *o)
 {
     if (o->type == OBJ_HASH)
         return hash_mem_bytes(o);
+    if (o->type == OBJ_SET)
+        return set_mem_bytes(o);
     return mem_usable_bytes(o);
 }

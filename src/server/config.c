@@ -68,6 +68,7 @@ static const struct opt opts[] = {
     {"wal-snapshot-bytes", OPT_MEMORY, OFF(wal_snapshot_bytes), 1024 * 1024, LLONG_MAX, false},
     {"hash-max-listpack-entries", OPT_INT, OFF(hash_max_listpack_entries), 0, INT_MAX, false},
     {"hash-max-listpack-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
+    {"set-max-intset-entries", OPT_INT, OFF(set_max_intset_entries), 0, INT_MAX, false},
     /* Redis 7 keeps the old names as aliases. */
     {"hash-max-ziplist-entries", OPT_INT, OFF(hash_max_listpack_entries), 0, INT_MAX, false},
     {"hash-max-ziplist-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
@@ -107,6 +108,7 @@ void config_create(struct config *cfg)
     cfg->wal_snapshot_bytes = 64ll * 1024 * 1024;
     cfg->hash_max_listpack_entries = HASH_PACKED_ENTRIES_DEFAULT;
     cfg->hash_max_listpack_value = HASH_PACKED_VALUE_DEFAULT;
+    cfg->set_max_intset_entries = SET_INTSET_ENTRIES_DEFAULT;
     cfg->appendfsync = 0;
 }
 

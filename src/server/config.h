@@ -35,6 +35,7 @@ struct config {
     char *save;                      /* owned; save rules "<secs> <changes> ...", "" = none */
     int hash_max_listpack_entries;   /* a packed hash holds at most this many fields */
     long long hash_max_listpack_value; /* ... and fields and values of at most this size */
+    int set_max_intset_entries;      /* an intset holds at most this many members */
     long long wal_snapshot_bytes;    /* snapshot when the WAL grew this much since the last */
 };
 

@@ -41,6 +41,7 @@
 #include "net/sock.h"
 #include "server/durable.h"
 #include "db/hash.h"
+#include "db/set.h"
 #include "server/multi.h"
 #include "server/reply.h"
 
@@ -586,6 +587,7 @@ void server_apply_encodings(void)
 {
     hash_max_packed_entries = (size_t)server.cfg.hash_max_listpack_entries;
     hash_max_packed_value = (size_t)server.cfg.hash_max_listpack_value;
+    set_max_intset_entries = (size_t)server.cfg.set_max_intset_entries;
 }
 
 void server_apply_hz(void)

@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "db/hash.h"
+#include "db/set.h"
 #include "server/durable.h"
 #include "server/server.h"
 #include "storage/snap.h"
@@ -42,6 +43,7 @@
 #include <unistd.h>
 
 #define SNAP_TYPE_STRING 0
+#define SNAP_TYPE_SET 2  /* value: set_encode() (db/set.h) */
 #define SNAP_TYPE_HASH 4 /* value: hash_encode() (db/hash.h) */
 
 static struct {
@@ -68,14 +70,18 @@ static void write_entry(struct db_entry *e, void *arg)
     const char *val;
     if (x->rc != 0 || db_entry_expired(e, db_now()))
         return;
-    if (e->val->type == OBJ_HASH) {
+    if (e->val->type != OBJ_STRING) {
+        uint8_t type = e->val->type == OBJ_HASH ? SNAP_TYPE_HASH : SNAP_TYPE_SET;
         buf_clear(&x->tmp);
-        hash_encode(e->val, &x->tmp);
+        if (e->val->type == OBJ_HASH)
+            hash_encode(e->val, &x->tmp);
+        else
+            set_encode(e->val, &x->tmp);
         if (x->tmp.len > UINT32_MAX) {
             x->rc = -EFBIG; /* the format's value length is 32 bits */
             return;
         }
-        x->rc = snap_write_key(x->w, x->db, SNAP_TYPE_HASH, e->expire_ms, e->key, e->key_len,
+        x->rc = snap_write_key(x->w, x->db, type, e->expire_ms, e->key, e->key_len,
                                x->tmp.data, (uint32_t)x->tmp.len);
         return;
     }
@@ -220,7 +226,7 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
     struct db_entry *e;
     struct obj *val_obj;
     if (dbi < 0 || dbi >= server.cfg.databases ||
-        (type != SNAP_TYPE_STRING && type != SNAP_TYPE_HASH))
+        (type != SNAP_TYPE_STRING && type != SNAP_TYPE_HASH && type != SNAP_TYPE_SET))
         return -1;
     if ((++x->seen & 4095) == 0 && clock_mono_us() - x->yield_us > 20000) {
         x->yield_us = clock_mono_us();
@@ -232,8 +238,8 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
     }
     if (db_find_raw(&server.dbs[dbi], key, key_len))
         return -1; /* duplicate key: the file is not what we wrote */
-    if (type == SNAP_TYPE_HASH) {
-        val_obj = hash_decode(val, val_len);
+    if (type != SNAP_TYPE_STRING) {
+        val_obj = type == SNAP_TYPE_HASH ? hash_decode(val, val_len) : set_decode(val, val_len);
         if (!val_obj)
             return -1; /* checksummed, so not what we wrote: refuse */
     } else {

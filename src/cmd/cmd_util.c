@@ -1,0 +1,92 @@
+/*
+ * cmd_util.c - helpers shared by the command families (cmd_util.h).
+ *
+ * Design
+ *   The SCAN family: cursor parsing as Redis's strtoull-based parse, the
+ *   MATCH/COUNT options of HSCAN/SSCAN/ZSCAN, and the [cursor, elements]
+ *   reply.
+ *
+ * Threads
+ *   Loop thread.
+ */
+#include "cmd/cmd_util.h"
+
+#include "server/reply.h"
+
+#include <stdio.h>
+
+static bool is_c_space(char ch)
+{
+    return ch == ' ' || (ch >= '\t' && ch <= '\r');
+}
+
+/*
+ * Parse a SCAN cursor as Redis does (strtoull base 10, then reject a
+ * leading space, trailing bytes and overflow): an optional sign, digits,
+ * and the text ends there or at a NUL byte. "" is cursor 0, and so is a
+ * text that starts with NUL; "-1" wraps like strtoull.
+ */
+bool cmd_parse_cursor(const char *p, size_t len, uint64_t *out)
+{
+    size_t i = 0, digits_start;
+    bool neg = false;
+    uint64_t v = 0;
+    if (len == 0 || p[0] == '\0') {
+        *out = 0;
+        return true;
+    }
+    if (is_c_space(p[0]))
+        return false;
+    if (p[0] == '+' || p[0] == '-')
+        neg = p[i++] == '-';
+    digits_start = i;
+    for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+        uint64_t d = (uint64_t)(p[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false; /* ERANGE */
+        v = v * 10 + d;
+    }
+    if (i == digits_start)
+        return false; /* no conversion: strtoull's end is p, which is not NUL */
+    if (i < len && p[i] != '\0')
+        return false;
+    *out = neg ? (uint64_t)0 - v : v;
+    return true;
+}
+
+bool cmd_parse_scan_opts(struct client *c, int first, long long *count,
+                         const struct client_arg **pattern)
+{
+    *count = 10;
+    *pattern = NULL;
+    for (int i = first; i < c->argc; i += 2) {
+        if (i + 1 < c->argc && client_arg_is(c, i, "count")) {
+            if (!arg_ll(c, i + 1, count)) {
+                reply_err_not_int(c);
+                return false;
+            }
+            if (*count < 1) {
+                reply_err_syntax(c);
+                return false;
+            }
+        } else if (i + 1 < c->argc && client_arg_is(c, i, "match")) {
+            const struct client_arg *pat = &c->argv[i + 1];
+            *pattern = pat->len == 1 && pat->p[0] == '*' ? NULL : pat;
+        } else {
+            reply_err_syntax(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+void cmd_reply_scan(struct client *c, uint64_t cursor, long long elements,
+                    const struct buf *encoded)
+{
+    char cursor_str[UTIL_LL_STR_BYTES];
+    snprintf(cursor_str, sizeof(cursor_str), "%llu", (unsigned long long)cursor);
+    reply_array(c, 2);
+    reply_bulk_str(c, cursor_str);
+    reply_array(c, elements);
+    reply_raw(c, encoded->data ? encoded->data : "", encoded->len);
+}
