@@ -43,7 +43,7 @@ UNIT := $(BUILD)/engram-unit
 PY := /usr/bin/python3
 TEST_PKGS := python3-pytest python3-redis redis-tools redis-server
 
-.PHONY: all release debug asan run test test-unit test-integration deps clean bench format lint
+.PHONY: all release debug asan run test test-unit test-integration deps clean bench bench-transfer format lint
 
 all: release
 
@@ -116,6 +116,11 @@ fuzz-replay::
 
 bench: release
 	bash bench/compare.sh
+
+# Transactions benchmark (issue 4): engram vs redis-server vs PostgreSQL.
+# The script builds its load generator, bench/transfer.c, into build/bench/.
+bench-transfer: release
+	bash bench/transfer.sh
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')
