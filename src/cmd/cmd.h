@@ -78,6 +78,9 @@ const struct cmd_def *cmd_dispatch(struct client *c);
  * no checks (EXEC runs its queue with it). Replies go to c.
  */
 void cmd_call(struct client *c, const struct cmd_def *d);
+/* Run c->cmd again for a blocked client whose key got data, as a command of
+ * its own (effects, WAL record, held reply). */
+void cmd_rerun(struct client *c);
 /*
  * Key positions of a command line, for COMMAND GETKEYS: fills idx[] with up
  * to idx_cap argv indexes; returns the count, or -1 if the arguments are

@@ -38,6 +38,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/effect.h"
+#include "server/block.h"
 #include "server/multi.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -559,6 +560,8 @@ void cmd_swapdb(struct client *c)
         watch_touch_db(da, db);
         watch_touch_db(db, da);
         db_swap(da, db);
+        block_signal_db(a); /* waiters on keys that now have data */
+        block_signal_db(b);
         effect_add(c->db_index, 3, args);
     }
     reply_ok(c);

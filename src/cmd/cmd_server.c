@@ -21,6 +21,7 @@
 #include "core/version.h"
 #include "db/effect.h"
 #include "proto/resp_write.h"
+#include "server/block.h"
 #include "server/durable.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -98,8 +99,8 @@ static void info_clients(struct buf *b)
     buf_appendf(b,
                 "# Clients\r\nconnected_clients:%u\r\nmaxclients:%d\r\n"
                 "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
-                "blocked_clients:0\r\ntracking_clients:0\r\n",
-                server.clients_count, server.cfg.maxclients, max_in, max_out);
+                "blocked_clients:%zu\r\ntracking_clients:0\r\n",
+                server.clients_count, server.cfg.maxclients, max_in, max_out, block_count());
 }
 
 static void info_memory(struct buf *b)

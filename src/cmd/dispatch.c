@@ -311,6 +311,17 @@ const struct cmd_def *cmd_dispatch(struct client *c)
     return d;
 }
 
+void cmd_rerun(struct client *c)
+{
+    size_t reply_start = c->obuf.len;
+    int64_t start_us = clock_wall_us();
+    db_set_now(start_us / 1000);
+    effect_begin();
+    call_at(c, c->cmd, start_us);
+    server.dirty += (uint64_t)effect_commit();
+    durable_after_command(c, reply_start); /* a served pop is durable before its reply */
+}
+
 int cmd_get_keys(const struct cmd_def *cmd, int argc, const struct client_arg *argv, int *idx,
                  int idx_cap)
 {

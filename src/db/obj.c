@@ -19,6 +19,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/hash.h"
+#include "db/list.h"
 #include "db/set.h"
 
 #include <string.h>
@@ -78,6 +79,8 @@ struct obj *obj_dup(const struct obj *o)
         return hash_dup(o);
     if (o->type == OBJ_SET)
         return set_dup(o);
+    if (o->type == OBJ_LIST)
+        return list_dup(o);
     ASSERT(o->type == OBJ_STRING);
     c = mem_alloc(bytes);
     memcpy(c, o, bytes);
@@ -92,6 +95,10 @@ void obj_delete(struct obj *o)
     }
     if (o->type == OBJ_SET) {
         set_free(o);
+        return;
+    }
+    if (o->type == OBJ_LIST) {
+        list_free(o);
         return;
     }
     mem_free(o);
@@ -162,6 +169,8 @@ const char *obj_encoding_name(const struct obj *o)
         return "hashtable";
     case OBJ_ENC_INTSET:
         return "intset";
+    case OBJ_ENC_LIST:
+        return "quicklist";
     case OBJ_ENC_INT:
         return "int";
     case OBJ_ENC_EMBSTR:
@@ -184,5 +193,7 @@ size_t obj_mem_bytes(const struct obj *o)
         return hash_mem_bytes(o);
     if (o->type == OBJ_SET)
         return set_mem_bytes(o);
+    if (o->type == OBJ_LIST)
+        return list_mem_bytes(o);
     return mem_usable_bytes(o);
 }

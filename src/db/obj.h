@@ -20,7 +20,8 @@ enum obj_type { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HAS
 enum obj_encoding { OBJ_ENC_RAW = 0, OBJ_ENC_INT = 1, OBJ_ENC_EMBSTR = 2,
                     OBJ_ENC_PACKED = 3, /* collections: one packed block ("listpack") */
                     OBJ_ENC_TABLE = 4,  /* hashes, sets: a hash table ("hashtable") */
-                    OBJ_ENC_INTSET = 5 }; /* sets: sorted int64s ("intset") */
+                    OBJ_ENC_INTSET = 5, /* sets: sorted int64s ("intset") */
+                    OBJ_ENC_LIST = 6 };  /* lists: a ring of elements ("quicklist", as 7.0) */
 
 /* Redis reports strings up to this length as "embstr". */
 #define OBJ_EMBSTR_BYTES_MAX 44

@@ -104,12 +104,20 @@ void ev_set_timer(struct ev *ev, int interval_ms, ev_hook_fn *fn)
     ev->timer_next_us = clock_mono_us() + (int64_t)interval_ms * 1000;
 }
 
+void ev_wake_at(struct ev *ev, int64_t wake_us)
+{
+    ev->wake_us = wake_us;
+}
+
 static int wait_timeout_ms(struct ev *ev)
 {
-    int64_t delta_us;
-    if (!ev->timer_fn)
+    int64_t delta_us, at;
+    if (!ev->timer_fn && !ev->wake_us)
         return -1;
-    delta_us = ev->timer_next_us - clock_mono_us();
+    at = ev->timer_fn ? ev->timer_next_us : ev->wake_us;
+    if (ev->wake_us && ev->wake_us < at)
+        at = ev->wake_us;
+    delta_us = at - clock_mono_us();
     if (delta_us <= 0)
         return 0;
     return (int)((delta_us + 999) / 1000);

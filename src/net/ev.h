@@ -32,6 +32,7 @@ struct ev {
     int timer_interval_ms;      /* period of timer_fn */
     int64_t timer_next_us;      /* monotonic time of the next tick */
     ev_hook_fn *timer_fn;       /* periodic callback, may be NULL */
+    int64_t wake_us;            /* also wake at this monotonic time; 0 = not needed */
     ev_hook_fn *before_sleep_fn;/* called before each epoll_wait, may be NULL */
     void *hook_data;            /* borrowed, passed to the hooks */
 };
@@ -44,6 +45,9 @@ int ev_add(struct ev *ev, int fd, unsigned mask, ev_file_fn *fn, void *data);
 /* Drop interest in mask; with both bits, forget the fd. */
 void ev_del(struct ev *ev, int fd, unsigned mask);
 void ev_set_timer(struct ev *ev, int interval_ms, ev_hook_fn *fn);
+/* Do not sleep past wake_us (monotonic us) this turn; 0 clears it. Set from
+ * before_sleep (blocked clients' timeouts). */
+void ev_wake_at(struct ev *ev, int64_t wake_us);
 /* One turn that does not wait: before-sleep hook, ready fds. No timer. */
 void ev_run_once(struct ev *ev);
 /* Run until ev->stop. */

@@ -62,6 +62,8 @@ static void describe_flags(const struct client *c, char *out)
         *p++ = 'O';
     if (c->flags & CLIENT_MULTI)
         *p++ = 'x';
+    if (c->flags & CLIENT_BLOCKED)
+        *p++ = 'b';
     if (c->flags & CLIENT_DIRTY_CAS)
         *p++ = 'd';
     if (c->flags & CLIENT_CLOSE_ASAP)

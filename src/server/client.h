@@ -36,10 +36,13 @@
 #define CLIENT_MULTI (1u << 12)            /* between MULTI and EXEC/DISCARD */
 #define CLIENT_DIRTY_EXEC (1u << 13)       /* a command was refused while queueing */
 #define CLIENT_DIRTY_CAS (1u << 14)        /* a watched key was modified */
+#define CLIENT_BLOCKED (1u << 15)          /* waiting on keys (server/block.c) */
+#define CLIENT_UNBLOCKED (1u << 16)        /* on server.unblocked: resume its input */
 
 struct cmd_def;
 struct multi_cmd;
 struct watch_ref;
+struct block_state;
 
 /* Replies from obuf offset `start` on may not leave before lsn is durable
  * (DESIGN.md D1, D2). Holds are kept in a small ring, oldest first. */
@@ -104,6 +107,9 @@ struct client {
     struct watch_ref *watched;             /* owned: WATCHed keys */
     int watched_count, watched_cap;        /* used and allocated entries */
     uint64_t error_replies;                /* errors replied so far (EXEC: did a command fail) */
+    /* Blocking (server/block.c). */
+    struct block_state *blk;               /* owned while CLIENT_BLOCKED, else NULL */
+    struct client *unblocked_next;         /* server.unblocked, a stack */
 };
 
 /* Create a client for an accepted socket. Caller (the server) owns it. */

@@ -34,6 +34,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/effect.h"
+#include "server/block.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -266,9 +267,10 @@ static void touch(struct watched_key *wk, bool expiry)
 
 static void touch_key(int db, const char *key, size_t len, bool expiry)
 {
-    struct watched_key *wk = wk_find(db, key, len);
+    struct watched_key *wk = ht_count(&registry) ? wk_find(db, key, len) : NULL;
     if (wk)
         touch(wk, expiry);
+    block_signal(db, key, len); /* blocked clients wait for changes too */
 }
 
 struct touch_db_ctx {
@@ -329,7 +331,7 @@ static void on_effect(int db, int argc, const struct effect_arg *args)
 {
     const struct cmd_def *d;
     int last;
-    if (ht_count(&registry) == 0)
+    if (ht_count(&registry) == 0 && !block_any())
         return;
     d = cmd_lookup(args[0].p, args[0].len);
     if (!d || d->first_key <= 0)

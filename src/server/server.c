@@ -42,6 +42,7 @@
 #include "server/durable.h"
 #include "db/hash.h"
 #include "db/set.h"
+#include "server/block.h"
 #include "server/multi.h"
 #include "server/reply.h"
 
@@ -126,6 +127,14 @@ static void unlink_client(struct client *c)
         server.monitors_count--;
     durable_forget_client(c);
     multi_client_free(c);
+    block_client_free(c);
+    if (c->flags & CLIENT_UNBLOCKED) {
+        struct client **link = &server.unblocked;
+        while (*link && *link != c)
+            link = &(*link)->unblocked_next;
+        if (*link)
+            *link = c->unblocked_next;
+    }
     unpause_unlink(c);
     server.clients_count--;
     ev_del(&server.ev, c->fd, EV_READABLE | EV_WRITABLE);
@@ -257,6 +266,7 @@ static void execute(struct client *c)
     c->last_cmd = cmd_dispatch(c);
     if (!c->last_cmd)
         c->last_cmd = c->cmd;
+    block_serve_ready(); /* keys this command gave data to */
     c->flags &= ~CLIENT_REPLY_SKIP;
     c->commands++;
     server.stats.commands_processed++;
@@ -303,7 +313,7 @@ static void unpause_unlink(struct client *c)
 static void process_input(struct client *c)
 {
     while (c->qpos < c->qbuf.len &&
-           !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+           !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))) {
         int64_t rc;
         if (durable_wal_full()) {
             pause_client(c);
@@ -560,9 +570,37 @@ static void resume_paused_clients(void)
     }
 }
 
+void server_client_unblocked(struct client *c)
+{
+    if (c->flags & CLIENT_UNBLOCKED)
+        return;
+    c->flags |= CLIENT_UNBLOCKED;
+    c->unblocked_next = server.unblocked;
+    server.unblocked = c;
+}
+
+/* Time out blocked clients, then run the input that waited behind the
+ * blocking commands that ended. Bounded: a resumed client that blocks
+ * again is not resumed twice in one turn. */
+static void resume_unblocked_clients(struct ev *ev)
+{
+    int64_t next = block_expire(clock_mono_us());
+    struct client *list = server.unblocked;
+    server.unblocked = NULL;
+    while (list) {
+        struct client *c = list;
+        list = c->unblocked_next;
+        c->flags &= ~CLIENT_UNBLOCKED;
+        if (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_WAL_PAUSED)))
+            process_input(c);
+    }
+    ev_wake_at(ev, next);
+}
+
 static void before_sleep(struct ev *ev, void *data)
 {
     (void)data;
+    resume_unblocked_clients(ev); /* before the WAL hand-off: they may write */
     /* ORDER MATTERS: hand this turn's records to the WAL thread first, so
      * the fsync starts while replies that need no fsync are written. */
     durable_before_sleep();

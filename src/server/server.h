@@ -41,6 +41,7 @@ struct server {
     struct client *pending_writes;  /* clients with replies to write */
     struct client *closing;         /* clients to free before the loop sleeps */
     struct client *paused;          /* clients waiting for room in the WAL batch */
+    struct client *unblocked;       /* clients whose blocking command ended: resume input */
     int tcp_fds[CONFIG_BIND_MAX];   /* TCP listeners, one per bind address */
     int tcp_fds_count;              /* used entries of tcp_fds */
     int unix_fd;                    /* Unix socket listener or -1 */
@@ -77,6 +78,9 @@ void server_close_client(struct client *c, bool after_reply);
 struct client *server_find_client(uint64_t id);
 /* Send a MONITOR line about c's current command to every monitor. */
 void server_feed_monitors(struct client *c);
+/* c's blocking command has ended: process its pending input before the
+ * loop sleeps. */
+void server_client_unblocked(struct client *c);
 /* Ask the loop to stop; exit code 0. */
 void server_request_shutdown(void);
 /* Apply a changed option that needs action (hz, logfile, ...). */
