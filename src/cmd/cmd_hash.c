@@ -324,6 +324,10 @@ void cmd_hincrbyfloat(struct client *c)
         reply_err_not_float(c);
         return;
     }
+    if (isnan(incr) || isinf(incr)) {
+        reply_error(c, "ERR value is NaN or Infinity");
+        return;
+    }
     e = write_hash(c, &bad);
     if (bad)
         return;
@@ -376,16 +380,22 @@ void cmd_hrandfield(struct client *c)
     long long count;
     size_t n;
     struct hash_pair *all;
+    if (c->argc >= 3 && !arg_ll(c, 2, &count)) {
+        reply_err_not_int(c);
+        return;
+    }
+    if (c->argc >= 3 && count == LLONG_MIN) {
+        reply_error(c, "ERR value is out of range, value must between -9223372036854775807 and "
+                       "9223372036854775807");
+        return;
+    }
     if (c->argc > 4 || (c->argc == 4 && !client_arg_is(c, 3, "withvalues"))) {
         reply_err_syntax(c);
         return;
     }
     withvalues = c->argc == 4;
-    if (c->argc >= 3 && (!arg_ll(c, 2, &count) || count < -LLONG_MAX)) {
-        reply_err_not_int(c);
-        return;
-    }
-    if (c->argc >= 3 && withvalues && count < -LLONG_MAX / 2) {
+    /* Twice the count is replied with values: keep it a long long. */
+    if (withvalues && (count < -LLONG_MAX / 2 || count > LLONG_MAX / 2)) {
         reply_error(c, "ERR value is out of range");
         return;
     }
@@ -455,18 +465,19 @@ void cmd_hscan(struct client *c)
 {
     struct hscan_ctx x = {.count = 0, .pattern = NULL};
     uint64_t cursor;
-    long long want, steps;
+    long long want = 10, steps;
     bool bad;
     struct db_entry *e;
     if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }
-    if (!cmd_parse_scan_opts(c, 3, &want, &x.pattern))
-        return;
-    /* HSCAN's key is argv[1] like every other hash command. */
+    /* As Redis: a missing key answers the empty scan before the options
+     * are read, and a key of another type WRONGTYPE. */
     e = read_hash(c, &bad);
     if (bad)
+        return;
+    if (e && !cmd_parse_scan_opts(c, 3, &want, &x.pattern))
         return;
     buf_create(&x.out);
     if (!e) {

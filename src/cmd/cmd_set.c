@@ -569,17 +569,19 @@ void cmd_sscan(struct client *c)
 {
     struct sscan_ctx x = {.count = 0, .pattern = NULL};
     uint64_t cursor;
-    long long want, steps;
+    long long want = 10, steps;
     bool bad;
     struct db_entry *e;
     if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
         reply_error(c, "ERR invalid cursor");
         return;
     }
-    if (!cmd_parse_scan_opts(c, 3, &want, &x.pattern))
-        return;
+    /* As Redis: a missing key answers the empty scan before the options
+     * are read, and a key of another type WRONGTYPE. */
     e = set_at(c, 1, false, &bad);
     if (bad)
+        return;
+    if (e && !cmd_parse_scan_opts(c, 3, &want, &x.pattern))
         return;
     buf_create(&x.out);
     if (!e) {

@@ -88,3 +88,9 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
 /* Sets of integers stay an intset (set.h) up to this many members, Redis's
  * default for set-max-intset-entries. */
 #define SET_INTSET_ENTRIES_DEFAULT 512
+
+/* Small sorted sets are packed (zset.h) up to these sizes, Redis's defaults
+ * for zset-max-listpack-entries / -value; the byte cap bounds one rebuild. */
+#define ZSET_PACKED_ENTRIES_DEFAULT 128
+#define ZSET_PACKED_VALUE_DEFAULT 64
+#define ZSET_PACKED_BYTES_MAX (256u * 1024)

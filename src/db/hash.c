@@ -239,8 +239,10 @@ bool hash_set(struct obj **op, const char *f, size_t flen, const char *v, size_t
     if (o->encoding == OBJ_ENC_PACKED) {
         long at = packed_find(o, f, flen);
         size_t grow = varint_len(flen) + flen + varint_len(vlen) + vlen;
+        /* An update converts too once the limit was lowered below the
+         * size (CONFIG SET), as Redis checks the length on every write. */
         bool fits = flen <= hash_max_packed_value && vlen <= hash_max_packed_value &&
-                    (at >= 0 || packed_count(o) < hash_max_packed_entries) &&
+                    packed_count(o) + (at >= 0 ? 0 : 1) <= hash_max_packed_entries &&
                     o->len + grow <= HASH_PACKED_BYTES_MAX;
         if (fits) {
             *op = packed_set(o, at, f, flen, v, vlen);

@@ -21,7 +21,8 @@ enum obj_encoding { OBJ_ENC_RAW = 0, OBJ_ENC_INT = 1, OBJ_ENC_EMBSTR = 2,
                     OBJ_ENC_PACKED = 3, /* collections: one packed block ("listpack") */
                     OBJ_ENC_TABLE = 4,  /* hashes, sets: a hash table ("hashtable") */
                     OBJ_ENC_INTSET = 5, /* sets: sorted int64s ("intset") */
-                    OBJ_ENC_LIST = 6 };  /* lists: a ring of elements ("quicklist", as 7.0) */
+                    OBJ_ENC_LIST = 6,   /* lists: a ring of elements ("quicklist", as 7.0) */
+                    OBJ_ENC_SKIPLIST = 7 }; /* sorted sets: skiplist + table ("skiplist") */
 
 /* Redis reports strings up to this length as "embstr". */
 #define OBJ_EMBSTR_BYTES_MAX 44

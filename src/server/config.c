@@ -32,7 +32,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum opt_type { OPT_INT, OPT_MEMORY, OPT_STRING, OPT_LOGLEVEL, OPT_OCTAL, OPT_BOOL, OPT_FSYNC };
+enum opt_type { OPT_INT, OPT_LONG, OPT_MEMORY, OPT_STRING, OPT_LOGLEVEL, OPT_OCTAL, OPT_BOOL, OPT_FSYNC };
 
 struct opt {
     const char *name;  /* lowercase option name */
@@ -66,11 +66,11 @@ static const struct opt opts[] = {
     {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, false},
     {"save", OPT_STRING, OFF(save), 0, 0, false},
     {"wal-snapshot-bytes", OPT_MEMORY, OFF(wal_snapshot_bytes), 1024 * 1024, LLONG_MAX, false},
-    {"hash-max-listpack-entries", OPT_INT, OFF(hash_max_listpack_entries), 0, INT_MAX, false},
+    {"hash-max-listpack-entries", OPT_LONG, OFF(hash_max_listpack_entries), 0, LLONG_MAX, false},
     {"hash-max-listpack-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
-    {"set-max-intset-entries", OPT_INT, OFF(set_max_intset_entries), 0, INT_MAX, false},
+    {"set-max-intset-entries", OPT_LONG, OFF(set_max_intset_entries), 0, LLONG_MAX, false},
     /* Redis 7 keeps the old names as aliases. */
-    {"hash-max-ziplist-entries", OPT_INT, OFF(hash_max_listpack_entries), 0, INT_MAX, false},
+    {"hash-max-ziplist-entries", OPT_LONG, OFF(hash_max_listpack_entries), 0, LLONG_MAX, false},
     {"hash-max-ziplist-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
 };
 
@@ -173,11 +173,12 @@ int config_set(struct config *cfg, const char *name, int argc, char **argv, bool
         return set_err(err, err_cap, "can't set immutable config");
     switch (o->type) {
     case OPT_INT:
+    case OPT_LONG:
     case OPT_MEMORY:
     case OPT_OCTAL:
         if (parse_number(o, argv[0], &n, err, err_cap) != 0)
             return -1;
-        if (o->type == OPT_MEMORY)
+        if (o->type == OPT_MEMORY || o->type == OPT_LONG)
             *(long long *)field(cfg, o) = n;
         else
             *(int *)field(cfg, o) = (int)n;
@@ -230,6 +231,7 @@ static const char *format_value(const struct config *cfg, const struct opt *o, c
     case OPT_INT:
         snprintf(out, cap, "%d", *(const int *)cfield(cfg, o));
         break;
+    case OPT_LONG:
     case OPT_MEMORY:
         snprintf(out, cap, "%lld", *(const long long *)cfield(cfg, o));
         break;

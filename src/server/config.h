@@ -33,9 +33,9 @@ struct config {
     int appendonly;                  /* 1: write the WAL; 0: memory only */
     int appendfsync;                 /* enum wal_fsync: always, everysec, no */
     char *save;                      /* owned; save rules "<secs> <changes> ...", "" = none */
-    int hash_max_listpack_entries;   /* a packed hash holds at most this many fields */
+    long long hash_max_listpack_entries; /* a packed hash holds at most this many fields */
     long long hash_max_listpack_value; /* ... and fields and values of at most this size */
-    int set_max_intset_entries;      /* an intset holds at most this many members */
+    long long set_max_intset_entries; /* an intset holds at most this many members */
     long long wal_snapshot_bytes;    /* snapshot when the WAL grew this much since the last */
 };
 
