@@ -385,8 +385,7 @@ void cmd_hrandfield(struct client *c)
         return;
     }
     if (c->argc >= 3 && count == LLONG_MIN) {
-        reply_error(c, "ERR value is out of range, value must between -9223372036854775807 and "
-                       "9223372036854775807");
+        reply_error(c, ERR_COUNT_RANGE);
         return;
     }
     if (c->argc > 4 || (c->argc == 4 && !client_arg_is(c, 3, "withvalues"))) {

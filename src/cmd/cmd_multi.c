@@ -31,6 +31,7 @@
 #include "cmd/cmd.h"
 
 #include "core/assert.h"
+#include "core/limits.h"
 #include "db/effect.h"
 #include "db/undo.h"
 #include "server/durable.h"
@@ -104,6 +105,9 @@ static int run_queue(struct client *c)
         c->argv = m->argv;
         durable_txn_command(c, m->cmd);
         cmd_call(c, m->cmd);
+        if (c->error_replies == errors && effect_data()->len > WAL_RECORD_BYTES_MAX)
+            reply_errorf(c, "ERR the transaction's effects exceed %llu bytes, the most one WAL "
+                            "record holds", (unsigned long long)WAL_RECORD_BYTES_MAX);
         if (c->error_replies != errors)
             failed = i;
     }

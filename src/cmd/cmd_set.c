@@ -271,8 +271,12 @@ void cmd_srandmember(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    if (c->argc == 3 && (!arg_ll(c, 2, &count) || count < -LLONG_MAX)) {
+    if (c->argc == 3 && !arg_ll(c, 2, &count)) {
         reply_err_not_int(c);
+        return;
+    }
+    if (c->argc == 3 && count == LLONG_MIN) {
+        reply_error(c, ERR_COUNT_RANGE);
         return;
     }
     e = set_at(c, 1, false, &bad);

@@ -15,6 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Redis's reply to a count of LLONG_MIN (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER). */
+#define ERR_COUNT_RANGE                                                                    \
+    "ERR value is out of range, value must between -9223372036854775807 and "              \
+    "9223372036854775807"
+
 /* argv[i] as an effect argument. */
 static inline struct effect_arg arg_of(const struct client *c, int i)
 {

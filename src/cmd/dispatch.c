@@ -288,10 +288,12 @@ const struct cmd_def *cmd_dispatch(struct client *c)
     }
     if (durable_loading() && !(d->flags & CMD_LOADING)) {
         reply_error(c, "LOADING engram is loading the dataset in memory");
+        multi_flag_error(c);
         return NULL;
     }
     if ((c->flags & CLIENT_MONITOR) && (d->flags & (CMD_WRITE | CMD_READONLY))) {
         reply_error(c, "ERR Replica can't interact with the keyspace");
+        multi_flag_error(c);
         return NULL;
     }
     c->last_cmd = d;

@@ -94,3 +94,12 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
 #define ZSET_PACKED_ENTRIES_DEFAULT 128
 #define ZSET_PACKED_VALUE_DEFAULT 64
 #define ZSET_PACKED_BYTES_MAX (256u * 1024)
+
+/* One WAL record (one command or one EXEC) holds at most this many bytes of
+ * effects: the format's length field is 32 bits. A single command's effects
+ * are about its arguments, which the query limits below keep under it; an
+ * EXEC that would pass it is rolled back with an error. */
+#define WAL_RECORD_BYTES_MAX (3ull * 1024 * 1024 * 1024)
+/* Largest proto-max-bulk-len and client-query-buffer-limit accepted (Redis
+ * accepts more), so one command always fits in one WAL record. */
+#define QUERY_BYTES_CONFIG_MAX (2ll * 1024 * 1024 * 1024)

@@ -40,6 +40,8 @@ static inline size_t varint_get(const char *p, const char *end, uint64_t *v)
     uint64_t x = 0;
     for (size_t i = 0; i < 10 && p + i < end; i++) {
         uint8_t b = (uint8_t)p[i];
+        if (i == 9 && b > 1)
+            return 0; /* the 10th byte holds only bit 63: more would overflow */
         x |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
             *v = x;

@@ -76,7 +76,6 @@ static void describe_flags(const struct client *c, char *out)
         *p++ = 'e';
     if (c->flags & CLIENT_NO_TOUCH)
         *p++ = 'T';
-
     if (p == out)
         *p++ = 'N';
     *p = '\0';

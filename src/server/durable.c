@@ -102,6 +102,7 @@ static struct {
 static struct {
     lsn_t need;      /* highest lsn the queued commands' replies depend on */
     bool db_wide;    /* a queued FLUSHDB, FLUSHALL, SWAPDB, MOVE or COPY */
+    bool writes;     /* a queued write command ran */
     struct buf keys; /* keys written: (int db, uint32 len, bytes) records */
 } txn;
 
@@ -340,6 +341,7 @@ void durable_txn_command(struct client *c, const struct cmd_def *d)
         txn.need = need;
     if (!(d->flags & CMD_WRITE))
         return;
+    txn.writes = true;
     if (is_db_wide(d))
         txn.db_wide = true;
     if (d->first_key <= 0)
@@ -374,15 +376,19 @@ void durable_after_command(struct client *c, size_t reply_start)
 {
     const struct cmd_def *d = c->cmd;
     lsn_t need, lsn = 0;
-    bool lost = false;
+    bool wrote;
     if (!dur.wal_open || dur.loading || !d)
         return;
     need = keys_requirement(c, d);
     if (txn.need > need)
         need = txn.need;
-    if (effect_count() > 0 && wal_failed(&dur.wal)) {
-        lost = true; /* the WAL thread sets a failure at any moment */
-    } else if (effect_count() > 0) {
+    wrote = (d->flags & CMD_WRITE) || txn.writes;
+    if (effect_count() > 0 && (wrote || !wal_failed(&dur.wal))) {
+        /* After a failure (the WAL thread sets it at any moment) the record
+         * is never written, so its lsn never becomes durable: the keys
+         * marked with it answer MISCONF below, to this client and to every
+         * reader, instead of showing a write the disk does not have (D2,
+         * D4). A read's expiry DELs are dropped then; replay redoes them. */
         const struct buf *e = effect_data();
         lsn = wal_append(&dur.wal, db_now(), e->data, e->len);
         mark_keys(c, d, lsn);
@@ -392,6 +398,7 @@ void durable_after_command(struct client *c, size_t reply_start)
     }
     txn.need = 0;
     txn.db_wide = false;
+    txn.writes = false;
     buf_clear(&txn.keys);
     if (dur.bgsave_after_exec) {
         int rc;
@@ -400,22 +407,14 @@ void durable_after_command(struct client *c, size_t reply_start)
         if (rc != 0)
             log_warning("BGSAVE inside EXEC could not start after it: %s", strerror(-rc));
     }
-    if (c->fd < 0)
-        return;
-    if (lost) {
-        /* D4: this write will never be durable, so it is not acknowledged. */
-        c->obuf.len = reply_start;
-        reply_errorf(c, "MISCONF Errors writing to the WAL (%s): this write was not made "
-                        "durable", strerror(wal_failed(&dur.wal)));
-        return;
-    }
-    if (need <= wal_durable_lsn(&dur.wal))
+    if (need <= wal_durable_lsn(&dur.wal) || c->fd < 0)
         return;
     if (wal_failed(&dur.wal)) {
         /* D2 + D4: this reply shows a write that will never be durable. */
         c->obuf.len = reply_start;
-        reply_errorf(c, "MISCONF Errors writing to the WAL (%s): the data this command "
-                        "reads was not made durable", strerror(wal_failed(&dur.wal)));
+        reply_errorf(c, "MISCONF Errors writing to the WAL (%s): %s", strerror(wal_failed(&dur.wal)),
+                     lsn ? "this write was not made durable"
+                         : "the data this command reads was not made durable");
         return;
     }
     add_hold(c, reply_start, need);

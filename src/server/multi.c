@@ -110,7 +110,7 @@ bool multi_queue(struct client *c)
     if (c->flags & (CLIENT_DIRTY_EXEC | CLIENT_DIRTY_CAS))
         return true; /* EXEC will not run it: answer +QUEUED, keep nothing (as Redis) */
     for (int i = 0; i < c->argc; i++)
-        bytes += c->argv[i].len;
+        bytes += c->argv[i].len + sizeof(struct client_arg); /* what the copy costs */
     if (c->mqueue_count >= MULTI_QUEUED_MAX ||
         c->mqueue_bytes + bytes > MULTI_QUEUED_BYTES_MAX) {
         reply_errorf(c, "ERR transaction too large: at most %d commands and %llu bytes of "
@@ -126,7 +126,7 @@ bool multi_queue(struct client *c)
     m = &c->mqueue[c->mqueue_count++];
     m->cmd = c->cmd;
     m->argc = c->argc;
-    m->argv = mem_alloc((size_t)c->argc * sizeof(*m->argv) + bytes);
+    m->argv = mem_alloc(bytes);
     p = (char *)(m->argv + c->argc);
     for (int i = 0; i < c->argc; i++) {
         memcpy(p, c->argv[i].p, c->argv[i].len);

@@ -318,7 +318,7 @@ TEST(config_set_memory_units)
 
     /* 100k parses (100000 bytes) but is below the 1 MB minimum of both options. */
     expect_set_fails(&cfg, "proto-max-bulk-len", "100k", false, -1,
-                     "argument must be between 1048576 and 9223372036854775807 inclusive");
+                     "argument must be between 1048576 and 2147483648 inclusive");
     expect_set_fails(&cfg, "client-query-buffer-limit", "100kb", false, -1,
                      "argument must be between 1048576");
     config_destroy(&cfg);
@@ -469,9 +469,15 @@ TEST(config_get_patterns)
     }
     {
         const char *p[] = {"*max*"};
-        const char *want[] = {"maxclients", "proto-max-bulk-len"};
+        const char *want[] = {"maxclients",
+                              "proto-max-bulk-len",
+                              "hash-max-listpack-entries",
+                              "hash-max-listpack-value",
+                              "set-max-intset-entries",
+                              "hash-max-ziplist-entries",
+                              "hash-max-ziplist-value"};
         get_patterns(&cfg, p, 1, &l);
-        expect_names(&l, want, 2);
+        expect_names(&l, want, 7);
         listing_free(&l);
     }
     {
