@@ -542,28 +542,6 @@ void cmd_rpoplpush(struct client *c)
 
 /* ---- Blocking ---------------------------------------------------------- */
 
-/*
- * Parse a blocking timeout (seconds, fractional) into a monotonic deadline
- * (0 = wait forever), as Redis: not a number -> "not a float", negative or
- * too large for milliseconds -> "negative" (Redis's overflow reads so).
- */
-static bool parse_timeout(struct client *c, int i, int64_t *deadline_us)
-{
-    long double t;
-    if (!util_str_to_ld(c->argv[i].p, c->argv[i].len, &t) || isnan(t)) {
-        reply_error(c, "ERR timeout is not a float or out of range");
-        return false;
-    }
-    if (t < 0 || isinf(t) || t * 1000.0L > (long double)(INT64_MAX / 1000)) {
-        reply_error(c, "ERR timeout is negative");
-        return false;
-    }
-    *deadline_us = t == 0 ? 0 : clock_mono_us() + (int64_t)(t * 1000000.0L);
-    if (t > 0 && *deadline_us == 0)
-        *deadline_us = 1;
-    return true;
-}
-
 /* No key had data: block (or, inside MULTI, reply the timeout reply). */
 static void block_or_null(struct client *c, const int *keys, int nkeys, int64_t deadline_us)
 {
@@ -579,7 +557,7 @@ static void bpop_generic(struct client *c, enum list_end end)
     int64_t deadline;
     int keys[64], nkeys = 0;
     int *idx = c->argc - 2 <= 64 ? keys : mem_alloc((size_t)(c->argc - 2) * sizeof(int));
-    if (!parse_timeout(c, c->argc - 1, &deadline))
+    if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
         goto done;
     for (int i = 1; i < c->argc - 1; i++) {
         bool bad;
@@ -614,7 +592,7 @@ static void bmove_generic(struct client *c, enum list_end from, enum list_end to
 {
     int64_t deadline;
     int key = 1;
-    if (!parse_timeout(c, tmo, &deadline))
+    if (!cmd_parse_timeout(c, tmo, &deadline))
         return;
     if (!move_one(c, from, to))
         block_or_null(c, &key, 1, deadline);
@@ -708,7 +686,7 @@ void cmd_blmpop(struct client *c)
     enum list_end end;
     int64_t deadline;
     int *idx;
-    if (!parse_timeout(c, 1, &deadline) || !parse_mpop(c, 2, &numkeys, &end, &count))
+    if (!cmd_parse_timeout(c, 1, &deadline) || !parse_mpop(c, 2, &numkeys, &end, &count))
         return;
     if (mpop_first(c, 3, numkeys, end, count))
         return;

@@ -11,7 +11,10 @@
  */
 #include "cmd/cmd_util.h"
 
+#include "core/clock.h"
 #include "server/reply.h"
+
+#include <math.h>
 
 #include <stdio.h>
 
@@ -89,4 +92,26 @@ void cmd_reply_scan(struct client *c, uint64_t cursor, long long elements,
     reply_bulk_str(c, cursor_str);
     reply_array(c, elements);
     reply_raw(c, encoded->data ? encoded->data : "", encoded->len);
+}
+
+/*
+ * Parse a blocking timeout (seconds, fractional) into a monotonic deadline
+ * (0 = wait forever), as Redis: not a number -> "not a float", negative or
+ * too large for milliseconds -> "negative" (Redis's overflow reads so).
+ */
+bool cmd_parse_timeout(struct client *c, int i, int64_t *deadline_us)
+{
+    long double t;
+    if (!util_str_to_ld(c->argv[i].p, c->argv[i].len, &t) || isnan(t)) {
+        reply_error(c, "ERR timeout is not a float or out of range");
+        return false;
+    }
+    if (t < 0 || isinf(t) || t * 1000.0L > (long double)(INT64_MAX / 1000)) {
+        reply_error(c, "ERR timeout is negative");
+        return false;
+    }
+    *deadline_us = t == 0 ? 0 : clock_mono_us() + (int64_t)(t * 1000000.0L);
+    if (t > 0 && *deadline_us == 0)
+        *deadline_us = 1;
+    return true;
 }

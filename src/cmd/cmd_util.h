@@ -52,6 +52,10 @@ bool cmd_parse_cursor(const char *p, size_t len, uint64_t *out);
  * replying the error. */
 bool cmd_parse_scan_opts(struct client *c, int first, long long *count,
                          const struct client_arg **pattern);
+/* A blocking command's timeout argv[i] (seconds, fractional) as a
+ * monotonic deadline, 0 = wait forever. False after replying Redis's
+ * error ("timeout is not a float or out of range" / "timeout is negative"). */
+bool cmd_parse_timeout(struct client *c, int i, int64_t *deadline_us);
 /* Reply [cursor, <elements> already RESP-encoded in encoded]. */
 void cmd_reply_scan(struct client *c, uint64_t cursor, long long elements,
                     const struct buf *encoded);

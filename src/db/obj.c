@@ -21,6 +21,7 @@
 #include "db/hash.h"
 #include "db/list.h"
 #include "db/set.h"
+#include "db/zset.h"
 
 #include <string.h>
 
@@ -81,6 +82,8 @@ struct obj *obj_dup(const struct obj *o)
         return set_dup(o);
     if (o->type == OBJ_LIST)
         return list_dup(o);
+    if (o->type == OBJ_ZSET)
+        return zset_dup(o);
     ASSERT(o->type == OBJ_STRING);
     c = mem_alloc(bytes);
     memcpy(c, o, bytes);
@@ -99,6 +102,10 @@ void obj_delete(struct obj *o)
     }
     if (o->type == OBJ_LIST) {
         list_free(o);
+        return;
+    }
+    if (o->type == OBJ_ZSET) {
+        zset_free(o);
         return;
     }
     mem_free(o);
@@ -171,6 +178,8 @@ const char *obj_encoding_name(const struct obj *o)
         return "intset";
     case OBJ_ENC_LIST:
         return "quicklist";
+    case OBJ_ENC_SKIPLIST:
+        return "skiplist";
     case OBJ_ENC_INT:
         return "int";
     case OBJ_ENC_EMBSTR:
@@ -195,5 +204,7 @@ size_t obj_mem_bytes(const struct obj *o)
         return set_mem_bytes(o);
     if (o->type == OBJ_LIST)
         return list_mem_bytes(o);
+    if (o->type == OBJ_ZSET)
+        return zset_mem_bytes(o);
     return mem_usable_bytes(o);
 }

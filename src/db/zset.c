@@ -642,6 +642,34 @@ bool zset_iter_next(struct zset_iter *it, struct zset_elem *out)
     return true;
 }
 
+struct scan_ctx {
+    zset_visit_fn *fn;
+    void *ctx;
+};
+
+static void scan_node(struct ht_node *h, void *arg)
+{
+    const struct zsl_node *n = (const struct zsl_node *)h;
+    struct scan_ctx *x = arg;
+    struct zset_elem e = {node_member(n), n->mlen, n->score};
+    x->fn(&e, x->ctx);
+}
+
+uint64_t zset_scan(const struct obj *o, uint64_t cursor, zset_visit_fn *fn, void *ctx)
+{
+    if (o->encoding == OBJ_ENC_PACKED) {
+        struct zset_iter it;
+        struct zset_elem e;
+        (void)cursor;
+        zset_iter_init(&it, o, 0, false);
+        while (zset_iter_next(&it, &e))
+            fn(&e, ctx);
+        return 0;
+    }
+    struct scan_ctx x = {fn, ctx};
+    return ht_scan(&zsl_of(o)->dict, cursor, scan_node, &x);
+}
+
 /* ---- Copies, memory, snapshots ----------------------------------------- */
 
 struct obj *zset_dup(const struct obj *o)

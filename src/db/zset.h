@@ -70,6 +70,10 @@ void zset_iter_init(struct zset_iter *it, const struct obj *o, size_t start, boo
 /* False at the end. The element is valid until the set changes. */
 bool zset_iter_next(struct zset_iter *it, struct zset_elem *out);
 
+/* One step of ZSCAN (packed sets in one step); returns the next cursor. */
+typedef void zset_visit_fn(const struct zset_elem *e, void *ctx);
+uint64_t zset_scan(const struct obj *o, uint64_t cursor, zset_visit_fn *fn, void *ctx);
+
 /* For obj.c. */
 struct obj *zset_dup(const struct obj *o);
 void zset_free(struct obj *o);

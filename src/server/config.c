@@ -70,9 +70,13 @@ static const struct opt opts[] = {
     {"hash-max-listpack-entries", OPT_LONG, OFF(hash_max_listpack_entries), 0, LLONG_MAX, false},
     {"hash-max-listpack-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
     {"set-max-intset-entries", OPT_LONG, OFF(set_max_intset_entries), 0, LLONG_MAX, false},
+    {"zset-max-listpack-entries", OPT_LONG, OFF(zset_max_listpack_entries), 0, LLONG_MAX, false},
+    {"zset-max-listpack-value", OPT_MEMORY, OFF(zset_max_listpack_value), 0, LLONG_MAX, false},
     /* Redis 7 keeps the old names as aliases. */
     {"hash-max-ziplist-entries", OPT_LONG, OFF(hash_max_listpack_entries), 0, LLONG_MAX, false},
     {"hash-max-ziplist-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
+    {"zset-max-ziplist-entries", OPT_LONG, OFF(zset_max_listpack_entries), 0, LLONG_MAX, false},
+    {"zset-max-ziplist-value", OPT_MEMORY, OFF(zset_max_listpack_value), 0, LLONG_MAX, false},
 };
 
 static const char *const fsync_names[] = {"always", "everysec", "no"};
@@ -110,6 +114,8 @@ void config_create(struct config *cfg)
     cfg->hash_max_listpack_entries = HASH_PACKED_ENTRIES_DEFAULT;
     cfg->hash_max_listpack_value = HASH_PACKED_VALUE_DEFAULT;
     cfg->set_max_intset_entries = SET_INTSET_ENTRIES_DEFAULT;
+    cfg->zset_max_listpack_entries = ZSET_PACKED_ENTRIES_DEFAULT;
+    cfg->zset_max_listpack_value = ZSET_PACKED_VALUE_DEFAULT;
     cfg->appendfsync = 0;
 }
 

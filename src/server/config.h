@@ -36,6 +36,8 @@ struct config {
     long long hash_max_listpack_entries; /* a packed hash holds at most this many fields */
     long long hash_max_listpack_value; /* ... and fields and values of at most this size */
     long long set_max_intset_entries; /* an intset holds at most this many members */
+    long long zset_max_listpack_entries; /* a packed sorted set holds at most this many */
+    long long zset_max_listpack_value;   /* ... members of at most this size */
     long long wal_snapshot_bytes;    /* snapshot when the WAL grew this much since the last */
 };
 

@@ -42,6 +42,7 @@
 #include "server/durable.h"
 #include "db/hash.h"
 #include "db/set.h"
+#include "db/zset.h"
 #include "server/block.h"
 #include "server/multi.h"
 #include "server/reply.h"
@@ -626,6 +627,8 @@ void server_apply_encodings(void)
     hash_max_packed_entries = (size_t)server.cfg.hash_max_listpack_entries;
     hash_max_packed_value = (size_t)server.cfg.hash_max_listpack_value;
     set_max_intset_entries = (size_t)server.cfg.set_max_intset_entries;
+    zset_max_packed_entries = (size_t)server.cfg.zset_max_listpack_entries;
+    zset_max_packed_value = (size_t)server.cfg.zset_max_listpack_value;
 }
 
 void server_apply_hz(void)

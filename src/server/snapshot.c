@@ -29,6 +29,7 @@
 #include "core/mem.h"
 #include "db/hash.h"
 #include "db/list.h"
+#include "db/zset.h"
 #include "db/set.h"
 #include "server/durable.h"
 #include "server/server.h"
@@ -46,8 +47,10 @@
 #define SNAP_TYPE_STRING 0
 #define SNAP_TYPE_LIST 1 /* value: list_encode() (db/list.h) */
 #define SNAP_TYPE_SET 2  /* value: set_encode() (db/set.h) */
+#define SNAP_TYPE_ZSET 3 /* value: zset_encode() (db/zset.h) */
 #define SNAP_TYPE_HASH 4 /* value: hash_encode() (db/hash.h) */
-_Static_assert(SNAP_TYPE_LIST == OBJ_LIST && SNAP_TYPE_SET == OBJ_SET && SNAP_TYPE_HASH == OBJ_HASH,
+_Static_assert(SNAP_TYPE_LIST == OBJ_LIST && SNAP_TYPE_SET == OBJ_SET && SNAP_TYPE_HASH == OBJ_HASH &&
+                   SNAP_TYPE_ZSET == OBJ_ZSET,
                "snapshot type codes are the obj types");
 
 static struct {
@@ -81,6 +84,8 @@ static void write_entry(struct db_entry *e, void *arg)
             hash_encode(e->val, &x->tmp);
         else if (e->val->type == OBJ_SET)
             set_encode(e->val, &x->tmp);
+        else if (e->val->type == OBJ_ZSET)
+            zset_encode(e->val, &x->tmp);
         else
             list_encode(e->val, &x->tmp);
         if (x->tmp.len > UINT32_MAX) {
@@ -232,8 +237,7 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
     struct db_entry *e;
     struct obj *val_obj;
     if (dbi < 0 || dbi >= server.cfg.databases ||
-        (type != SNAP_TYPE_STRING && type != SNAP_TYPE_HASH && type != SNAP_TYPE_SET &&
-         type != SNAP_TYPE_LIST))
+        type > SNAP_TYPE_HASH)
         return -1;
     if ((++x->seen & 4095) == 0 && clock_mono_us() - x->yield_us > 20000) {
         x->yield_us = clock_mono_us();
@@ -246,9 +250,10 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
     if (db_find_raw(&server.dbs[dbi], key, key_len))
         return -1; /* duplicate key: the file is not what we wrote */
     if (type != SNAP_TYPE_STRING) {
-        val_obj = type == SNAP_TYPE_HASH  ? hash_decode(val, val_len)
-                  : type == SNAP_TYPE_SET ? set_decode(val, val_len)
-                                          : list_decode(val, val_len);
+        val_obj = type == SNAP_TYPE_HASH   ? hash_decode(val, val_len)
+                  : type == SNAP_TYPE_SET  ? set_decode(val, val_len)
+                  : type == SNAP_TYPE_ZSET ? zset_decode(val, val_len)
+                                           : list_decode(val, val_len);
         if (!val_obj)
             return -1; /* checksummed, so not what we wrote: refuse */
     } else {

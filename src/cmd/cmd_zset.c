@@ -1,0 +1,1295 @@
+/*
+ * cmd_zset.c - sorted set commands (ZADD ... ZSCAN, BZPOPMIN, BZMPOP).
+ *
+ * Design
+ *   Values are db/zset.h objects. Ranges are computed as rank intervals
+ *   [lo, hi) in ascending order (by rank, score or lex), then walked
+ *   forwards or backwards (REV) with LIMIT applied in walk order, so
+ *   ZRANGE and its older forms share one path.
+ *
+ *   Effects: ZADD/ZINCRBY record "ZADD key <final score> member" of what
+ *   changed (scores printed with 17 significant digits, so they replay
+ *   exactly); pops record "ZPOPMIN|ZPOPMAX key count"; the range removals
+ *   and *STORE commands record themselves (deterministic).
+ *
+ *   Blocking (BZPOPMIN, BZPOPMAX, BZMPOP) uses server/block.h like the
+ *   list commands.
+ *
+ * Invariants
+ *   (1) No sorted set in the keyspace is empty.
+ *   (2) No stored score is NaN.
+ *
+ * Threads
+ *   Loop thread.
+ */
+#include "cmd/cmd.h"
+
+#include "cmd/cmd_util.h"
+#include "core/assert.h"
+#include "core/clock.h"
+#include "core/mem.h"
+#include "core/util.h"
+#include "db/set.h"
+#include "db/zset.h"
+#include "proto/resp_write.h"
+#include "server/block.h"
+#include "server/reply.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct db_entry *zset_at_arg(struct client *c, int i, bool write, bool *bad)
+{
+    struct db_entry *e = write ? lookup_write(c, i) : lookup_read(c, i);
+    *bad = false;
+    if (e && e->val->type != OBJ_ZSET) {
+        reply_err_wrongtype(c);
+        *bad = true;
+        return NULL;
+    }
+    return e;
+}
+
+static void store(struct client *c, struct db_entry *e, struct obj *o)
+{
+    e->val = o;
+    db_replace_value(c->db, e, o);
+}
+
+static void drop_if_empty(struct client *c, struct db_entry *e)
+{
+    if (zset_len(e->val) == 0)
+        db_delete_entry(c->db, e); /* invariant 1 */
+}
+
+/* Record argv as one effect, with argv[0] replaced by name. */
+static void effect_self(struct client *c, const char *name)
+{
+    struct effect_arg stack[16];
+    struct effect_arg *args = c->argc <= 16 ? stack : mem_alloc((size_t)c->argc * sizeof(*args));
+    args[0] = EFFECT_ARG(name, strlen(name));
+    for (int i = 1; i < c->argc; i++)
+        args[i] = arg_of(c, i);
+    effect_add(c->db_index, c->argc, args);
+    if (args != stack)
+        mem_free(args);
+}
+
+/* Record "ZADD key score member". */
+static void effect_zadd(struct client *c, int key, double score, const char *m, size_t len)
+{
+    char num[UTIL_DOUBLE_STR_BYTES];
+    int n = util_double_to_str(num, sizeof(num), score);
+    struct effect_arg args[4] = {EFFECT_LIT("ZADD"), arg_of(c, key), EFFECT_ARG(num, (size_t)n),
+                                 EFFECT_ARG(m, len)};
+    effect_add(c->db_index, 4, args);
+}
+
+static bool client_gone(const struct client *c)
+{
+    return (c->flags & CLIENT_CLOSE_ASAP) != 0;
+}
+
+/* One element: member, then its score if withscores; RESP3 pairs them. */
+static void reply_elem(struct client *c, const struct zset_elem *e, bool withscores)
+{
+    if (withscores && c->resp == 3)
+        reply_array(c, 2);
+    reply_bulk(c, e->m, e->mlen);
+    if (withscores)
+        reply_double(c, e->score);
+}
+
+/* The array header for n elements. */
+static void reply_elems_header(struct client *c, size_t n, bool withscores)
+{
+    reply_array(c, (long long)(withscores && c->resp == 2 ? n * 2 : n));
+}
+
+/* ---- ZADD, ZINCRBY, ZREM, lookups -------------------------------------- */
+
+enum { ZA_NX = 1, ZA_XX = 2, ZA_GT = 4, ZA_LT = 8, ZA_CH = 16, ZA_INCR = 32 };
+
+static bool parse_zadd_flags(struct client *c, int *flags, int *first)
+{
+    static const char *const names[] = {"nx", "xx", "gt", "lt", "ch", "incr"};
+    int i = 2, pairs;
+    *flags = 0;
+    for (; i < c->argc; i++) {
+        int f = 0;
+        for (int k = 0; k < 6 && !f; k++)
+            f = client_arg_is(c, i, names[k]) ? 1 << k : 0;
+        if (!f)
+            break;
+        *flags |= f;
+    }
+    *first = i;
+    pairs = c->argc - i;
+    if (pairs == 0 || pairs % 2) {
+        reply_err_syntax(c);
+        return false;
+    }
+    if ((*flags & ZA_NX) && (*flags & ZA_XX)) {
+        reply_error(c, "ERR XX and NX options at the same time are not compatible");
+        return false;
+    }
+    if (((*flags & ZA_GT) && (*flags & (ZA_LT | ZA_NX))) || ((*flags & ZA_LT) && (*flags & ZA_NX))) {
+        reply_error(c, "ERR GT, LT, and/or NX options at the same time are not compatible");
+        return false;
+    }
+    if ((*flags & ZA_INCR) && pairs > 2) {
+        reply_error(c, "ERR INCR option supports a single increment-element pair");
+        return false;
+    }
+    return true;
+}
+
+void cmd_zadd(struct client *c)
+{
+    int flags, first;
+    bool bad;
+    double *scores;
+    struct db_entry *e;
+    struct obj *o;
+    long long added = 0, changed = 0;
+    bool incr_done = false;
+    double incr_result = 0;
+    if (!parse_zadd_flags(c, &flags, &first))
+        return;
+    scores = mem_alloc((size_t)(c->argc - first) / 2 * sizeof(double));
+    for (int i = first; i < c->argc; i += 2) {
+        if (!util_str_to_double(c->argv[i].p, c->argv[i].len, &scores[(i - first) / 2])) {
+            reply_err_not_float(c);
+            mem_free(scores);
+            return;
+        }
+    }
+    e = zset_at_arg(c, 1, true, &bad);
+    if (bad || (!e && (flags & ZA_XX))) {
+        if (!bad)
+            flags & ZA_INCR ? reply_null(c) : reply_int(c, 0);
+        mem_free(scores);
+        return;
+    }
+    o = e ? e->val : zset_new();
+    for (int i = first; i < c->argc; i += 2) {
+        const struct client_arg *m = &c->argv[i + 1];
+        double score = scores[(i - first) / 2], cur;
+        bool exists = zset_score(o, m->p, m->len, &cur);
+        if ((exists && (flags & ZA_NX)) || (!exists && (flags & ZA_XX)))
+            continue;
+        if (flags & ZA_INCR) {
+            if (exists)
+                score += cur;
+            if (isnan(score)) {
+                reply_error(c, "ERR resulting score is not a number (NaN)");
+                goto out;
+            }
+        }
+        if (exists && (((flags & ZA_GT) && score <= cur) || ((flags & ZA_LT) && score >= cur)))
+            continue;
+        incr_done = true;
+        incr_result = score;
+        if (exists && score == cur)
+            continue;
+        (void)zset_set(&o, m->p, m->len, score);
+        effect_zadd(c, 1, score, m->p, m->len);
+        if (exists)
+            changed++;
+        else
+            added++;
+    }
+    if (flags & ZA_INCR) {
+        if (incr_done)
+            reply_double(c, incr_result);
+        else
+            reply_null(c);
+    } else {
+        reply_int(c, (flags & ZA_CH) ? added + changed : added);
+    }
+out:
+    if (e)
+        store(c, e, o);
+    else if (zset_len(o) > 0)
+        db_add(c->db, c->argv[1].p, c->argv[1].len, o);
+    else
+        obj_delete(o);
+    mem_free(scores);
+}
+
+void cmd_zincrby(struct client *c)
+{
+    bool bad;
+    double incr, cur = 0, score;
+    struct db_entry *e;
+    struct obj *o;
+    if (!util_str_to_double(c->argv[2].p, c->argv[2].len, &incr)) {
+        reply_err_not_float(c);
+        return;
+    }
+    e = zset_at_arg(c, 1, true, &bad);
+    if (bad)
+        return;
+    o = e ? e->val : NULL;
+    if (o)
+        (void)zset_score(o, c->argv[3].p, c->argv[3].len, &cur);
+    score = cur + incr;
+    if (isnan(score)) {
+        reply_error(c, "ERR resulting score is not a number (NaN)");
+        return;
+    }
+    if (!o)
+        o = zset_new();
+    (void)zset_set(&o, c->argv[3].p, c->argv[3].len, score);
+    if (e)
+        store(c, e, o);
+    else
+        db_add(c->db, c->argv[1].p, c->argv[1].len, o);
+    effect_zadd(c, 1, score, c->argv[3].p, c->argv[3].len);
+    reply_double(c, score);
+}
+
+void cmd_zrem(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = zset_at_arg(c, 1, true, &bad);
+    long long removed = 0;
+    struct obj *o;
+    if (bad)
+        return;
+    if (e) {
+        o = e->val;
+        for (int i = 2; i < c->argc; i++)
+            removed += zset_del(&o, c->argv[i].p, c->argv[i].len);
+        store(c, e, o);
+        if (removed > 0) {
+            effect_self(c, "ZREM");
+            drop_if_empty(c, e);
+        }
+    }
+    reply_int(c, removed);
+}
+
+void cmd_zcard(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    if (!bad)
+        reply_int(c, e ? (long long)zset_len(e->val) : 0);
+}
+
+void cmd_zscore(struct client *c)
+{
+    bool bad;
+    double s;
+    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    if (bad)
+        return;
+    if (e && zset_score(e->val, c->argv[2].p, c->argv[2].len, &s))
+        reply_double(c, s);
+    else
+        reply_null(c);
+}
+
+void cmd_zmscore(struct client *c)
+{
+    bool bad;
+    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    if (bad)
+        return;
+    reply_array(c, c->argc - 2);
+    for (int i = 2; i < c->argc; i++) {
+        double s;
+        if (e && zset_score(e->val, c->argv[i].p, c->argv[i].len, &s))
+            reply_double(c, s);
+        else
+            reply_null(c);
+    }
+}
+
+static void rank_generic(struct client *c, bool rev)
+{
+    bool bad;
+    long long r;
+    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    if (bad)
+        return;
+    r = e ? zset_rank(e->val, c->argv[2].p, c->argv[2].len) : -1;
+    if (r < 0)
+        reply_null(c);
+    else
+        reply_int(c, rev ? (long long)zset_len(e->val) - 1 - r : r);
+}
+
+void cmd_zrank(struct client *c)
+{
+    rank_generic(c, false);
+}
+
+void cmd_zrevrank(struct client *c)
+{
+    rank_generic(c, true);
+}
+
+/* ---- Ranges ------------------------------------------------------------ */
+
+static bool parse_score_bound(const struct client_arg *a, double *v, bool *ex)
+{
+    const char *p = a->p;
+    size_t len = a->len;
+    *ex = len > 0 && p[0] == '(';
+    if (*ex) {
+        p++;
+        len--;
+    }
+    return util_str_to_double(p, len, v);
+}
+
+static bool parse_lex_bound(const struct client_arg *a, struct zset_lex *b)
+{
+    if (a->len == 1 && (a->p[0] == '-' || a->p[0] == '+')) {
+        b->kind = a->p[0] == '-' ? -1 : 1;
+        return true;
+    }
+    if (a->len == 0 || (a->p[0] != '[' && a->p[0] != '('))
+        return false;
+    b->kind = 0;
+    b->exclusive = a->p[0] == '(';
+    b->p = a->p + 1;
+    b->len = a->len - 1;
+    return true;
+}
+
+enum zby { BY_RANK, BY_SCORE, BY_LEX };
+
+struct zrange {
+    enum zby by;
+    bool rev;
+    bool withscores;
+    bool limited;
+    long long offset, count;
+};
+
+/* The ascending rank interval [*lo, *hi) of arguments a (start/min) and b
+ * (stop/max). False after replying the error. */
+static bool range_interval(struct client *c, const struct obj *o, const struct zrange *r,
+                           const struct client_arg *a, const struct client_arg *b, size_t *lo,
+                           size_t *hi)
+{
+    size_t len = o ? zset_len(o) : 0;
+    if (r->by == BY_RANK) {
+        long long start, stop;
+        if (!util_str_to_ll(a->p, a->len, &start) || !util_str_to_ll(b->p, b->len, &stop)) {
+            reply_err_not_int(c);
+            return false;
+        }
+        if (start < 0)
+            start = start + (long long)len < 0 ? 0 : start + (long long)len;
+        if (stop < 0)
+            stop += (long long)len;
+        if (stop >= (long long)len)
+            stop = (long long)len - 1;
+        if (start > stop || start >= (long long)len) {
+            *lo = *hi = 0;
+            return true;
+        }
+        /* With REV, ranks count from the top. */
+        *lo = r->rev ? len - 1 - (size_t)stop : (size_t)start;
+        *hi = r->rev ? len - (size_t)start : (size_t)stop + 1;
+        return true;
+    }
+    if (r->by == BY_SCORE) {
+        double min, max;
+        bool minex, maxex;
+        const struct client_arg *amin = r->rev ? b : a, *amax = r->rev ? a : b;
+        if (!parse_score_bound(amin, &min, &minex) || !parse_score_bound(amax, &max, &maxex)) {
+            reply_error(c, "ERR min or max is not a float");
+            return false;
+        }
+        *lo = o ? zset_score_lower(o, min, minex) : 0;
+        *hi = o ? zset_score_upper(o, max, maxex) : 0;
+    } else {
+        struct zset_lex min, max;
+        const struct client_arg *amin = r->rev ? b : a, *amax = r->rev ? a : b;
+        if (!parse_lex_bound(amin, &min) || !parse_lex_bound(amax, &max)) {
+            reply_error(c, "ERR min or max not valid string range item");
+            return false;
+        }
+        *lo = o ? zset_lex_lower(o, &min) : 0;
+        *hi = o ? zset_lex_upper(o, &max) : 0;
+    }
+    if (*hi < *lo)
+        *hi = *lo;
+    return true;
+}
+
+/* The elements of [lo, hi) in walk order after LIMIT, into a new array
+ * (mem_free it); *n their number. Borrowed from o. */
+static struct zset_elem *range_collect(const struct obj *o, const struct zrange *r, size_t lo,
+                                       size_t hi, size_t *n)
+{
+    size_t span = hi - lo, skip = 0, take = span;
+    struct zset_elem *out;
+    struct zset_iter it;
+    *n = 0;
+    if (r->limited) {
+        if (r->offset < 0 || (unsigned long long)r->offset >= span)
+            return NULL;
+        skip = (size_t)r->offset;
+        take = span - skip;
+        if (r->count >= 0 && (unsigned long long)r->count < take)
+            take = (size_t)r->count;
+    }
+    if (take == 0)
+        return NULL;
+    out = mem_alloc(take * sizeof(*out));
+    zset_iter_init(&it, o, r->rev ? hi - 1 - skip : lo + skip, r->rev);
+    while (*n < take && zset_iter_next(&it, &out[*n]))
+        (*n)++;
+    return out;
+}
+
+/* Options after the two bounds, from argv[first]. store: ZRANGESTORE
+ * (no WITHSCORES). False after replying the error. */
+static bool parse_zrange_opts(struct client *c, int first, struct zrange *r, bool store)
+{
+    for (int i = first; i < c->argc; i++) {
+        if (client_arg_is(c, i, "byscore"))
+            r->by = BY_SCORE;
+        else if (client_arg_is(c, i, "bylex"))
+            r->by = BY_LEX;
+        else if (client_arg_is(c, i, "rev"))
+            r->rev = true;
+        else if (!store && client_arg_is(c, i, "withscores"))
+            r->withscores = true;
+        else if (client_arg_is(c, i, "limit") && i + 2 < c->argc) {
+            if (!arg_ll(c, i + 1, &r->offset) || !arg_ll(c, i + 2, &r->count)) {
+                reply_err_not_int(c);
+                return false;
+            }
+            r->limited = true;
+            i += 2;
+        } else {
+            reply_err_syntax(c);
+            return false;
+        }
+    }
+    if (r->limited && r->by == BY_RANK) {
+        reply_error(c, "ERR syntax error, LIMIT is only supported in combination with either "
+                       "BYSCORE or BYLEX");
+        return false;
+    }
+    if (r->withscores && r->by == BY_LEX) {
+        reply_error(c, "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        return false;
+    }
+    return true;
+}
+
+/* Reply (or, with dst > 0, store into argv[dst]) the range of key argv[key]
+ * between argv[key + 1] and argv[key + 2]. */
+static void zrange_run(struct client *c, int key, const struct zrange *r, int dst)
+{
+    bool bad;
+    struct db_entry *e = zset_at_arg(c, key, false, &bad);
+    size_t lo, hi, n;
+    struct zset_elem *elems;
+    if (bad)
+        return;
+    if (!range_interval(c, e ? e->val : NULL, r, &c->argv[key + 1], &c->argv[key + 2], &lo, &hi))
+        return;
+    elems = e ? range_collect(e->val, r, lo, hi, &n) : (n = 0, NULL);
+    if (dst > 0) {
+        struct obj *o = zset_new();
+        for (size_t i = 0; i < n; i++)
+            (void)zset_set(&o, elems[i].m, elems[i].mlen, elems[i].score);
+        mem_free(elems); /* borrowed from the source, which db_set may replace */
+        if (n > 0) {
+            (void)db_set(c->db, c->argv[dst].p, c->argv[dst].len, o, false);
+            effect_self(c, "ZRANGESTORE");
+        } else {
+            obj_delete(o);
+            if (db_delete(c->db, c->argv[dst].p, c->argv[dst].len))
+                effect_self(c, "ZRANGESTORE");
+        }
+        reply_int(c, (long long)n);
+        return;
+    }
+    reply_elems_header(c, n, r->withscores);
+    for (size_t i = 0; i < n; i++)
+        reply_elem(c, &elems[i], r->withscores);
+    mem_free(elems);
+}
+
+void cmd_zrange(struct client *c)
+{
+    struct zrange r = {BY_RANK, false, false, false, 0, -1};
+    if (parse_zrange_opts(c, 4, &r, false))
+        zrange_run(c, 1, &r, 0);
+}
+
+void cmd_zrangestore(struct client *c)
+{
+    struct zrange r = {BY_RANK, false, false, false, 0, -1};
+    if (parse_zrange_opts(c, 5, &r, true))
+        zrange_run(c, 2, &r, 1);
+}
+
+void cmd_zrevrange(struct client *c)
+{
+    struct zrange r = {BY_RANK, true, false, false, 0, -1};
+    if (c->argc == 5 && client_arg_is(c, 4, "withscores"))
+        r.withscores = true;
+    else if (c->argc != 4) {
+        reply_err_syntax(c);
+        return;
+    }
+    zrange_run(c, 1, &r, 0);
+}
+
+/* ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX. */
+static void range_by_generic(struct client *c, enum zby by, bool rev)
+{
+    struct zrange r = {by, rev, false, false, 0, -1};
+    for (int i = 4; i < c->argc; i++) {
+        if (by == BY_SCORE && client_arg_is(c, i, "withscores")) {
+            r.withscores = true;
+        } else if (client_arg_is(c, i, "limit") && i + 2 < c->argc) {
+            if (!arg_ll(c, i + 1, &r.offset) || !arg_ll(c, i + 2, &r.count)) {
+                reply_err_not_int(c);
+                return;
+            }
+            r.limited = true;
+            i += 2;
+        } else {
+            reply_err_syntax(c);
+            return;
+        }
+    }
+    zrange_run(c, 1, &r, 0);
+}
+
+void cmd_zrangebyscore(struct client *c)
+{
+    range_by_generic(c, BY_SCORE, false);
+}
+
+void cmd_zrevrangebyscore(struct client *c)
+{
+    range_by_generic(c, BY_SCORE, true);
+}
+
+void cmd_zrangebylex(struct client *c)
+{
+    range_by_generic(c, BY_LEX, false);
+}
+
+void cmd_zrevrangebylex(struct client *c)
+{
+    range_by_generic(c, BY_LEX, true);
+}
+
+static void count_generic(struct client *c, enum zby by)
+{
+    struct zrange r = {by, false, false, false, 0, -1};
+    bool bad;
+    size_t lo, hi;
+    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    if (!bad && range_interval(c, e ? e->val : NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
+        reply_int(c, (long long)(hi - lo));
+}
+
+void cmd_zcount(struct client *c)
+{
+    count_generic(c, BY_SCORE);
+}
+
+void cmd_zlexcount(struct client *c)
+{
+    count_generic(c, BY_LEX);
+}
+
+static void remrange_generic(struct client *c, enum zby by, const char *name)
+{
+    struct zrange r = {by, false, false, false, 0, -1};
+    bool bad;
+    size_t lo, hi, n;
+    struct zset_elem *elems;
+    struct db_entry *e = zset_at_arg(c, 1, true, &bad);
+    struct obj *o;
+    char **copies;
+    if (bad || !range_interval(c, e ? e->val : NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
+        return;
+    if (!e || hi == lo) {
+        reply_int(c, 0);
+        return;
+    }
+    elems = range_collect(e->val, &r, lo, hi, &n);
+    /* Copy the members: each deletion may rebuild a packed set. */
+    copies = mem_alloc(n * sizeof(*copies));
+    for (size_t i = 0; i < n; i++) {
+        copies[i] = mem_alloc(elems[i].mlen + 1);
+        memcpy(copies[i], elems[i].m, elems[i].mlen);
+        copies[i][elems[i].mlen] = '\0';
+        elems[i].m = copies[i];
+    }
+    o = e->val;
+    for (size_t i = 0; i < n; i++) {
+        (void)zset_del(&o, elems[i].m, elems[i].mlen);
+        mem_free(copies[i]);
+    }
+    mem_free(copies);
+    mem_free(elems);
+    store(c, e, o);
+    effect_self(c, name);
+    drop_if_empty(c, e);
+    reply_int(c, (long long)n);
+}
+
+void cmd_zremrangebyrank(struct client *c)
+{
+    remrange_generic(c, BY_RANK, "ZREMRANGEBYRANK");
+}
+
+void cmd_zremrangebyscore(struct client *c)
+{
+    remrange_generic(c, BY_SCORE, "ZREMRANGEBYSCORE");
+}
+
+void cmd_zremrangebylex(struct client *c)
+{
+    remrange_generic(c, BY_LEX, "ZREMRANGEBYLEX");
+}
+
+/* ---- Pops -------------------------------------------------------------- */
+
+/*
+ * Pop up to count elements from the min (or max) end of entry e (key
+ * argv[key]), replying them: nested pairs (ZMPOP, RESP3 with a count) or
+ * flat. Records "ZPOPMIN|ZPOPMAX key count".
+ */
+static void pop_elems(struct client *c, struct db_entry *e, int key, bool max, long long count,
+                      bool nested)
+{
+    struct obj *o = e->val;
+    size_t n = zset_len(o), k = (unsigned long long)count < n ? (size_t)count : n;
+    char num[UTIL_LL_STR_BYTES];
+    int numlen = util_ll_to_str(num, sizeof(num), (long long)k);
+    struct effect_arg args[3] = {max ? EFFECT_LIT("ZPOPMAX") : EFFECT_LIT("ZPOPMIN"),
+                                 arg_of(c, key), EFFECT_ARG(num, (size_t)numlen)};
+    reply_array(c, (long long)(nested ? k : k * 2));
+    for (size_t i = 0; i < k; i++) {
+        struct zset_iter it;
+        struct zset_elem el;
+        char *copy;
+        zset_iter_init(&it, o, max ? zset_len(o) - 1 : 0, max);
+        (void)zset_iter_next(&it, &el);
+        if (nested)
+            reply_array(c, 2);
+        reply_bulk(c, el.m, el.mlen);
+        reply_double(c, el.score);
+        copy = mem_alloc(el.mlen + 1);
+        memcpy(copy, el.m, el.mlen);
+        (void)zset_del(&o, copy, el.mlen);
+        mem_free(copy);
+    }
+    store(c, e, o);
+    effect_add(c->db_index, 3, args);
+    drop_if_empty(c, e);
+}
+
+static void zpop_generic(struct client *c, bool max)
+{
+    bool bad;
+    long long count = 1;
+    struct db_entry *e;
+    if (c->argc > 3) {
+        reply_err_syntax(c);
+        return;
+    }
+    if (c->argc == 3 && (!arg_ll(c, 2, &count) || count < 0)) {
+        reply_error(c, "ERR value is out of range, must be positive");
+        return;
+    }
+    e = zset_at_arg(c, 1, true, &bad);
+    if (bad)
+        return;
+    if (!e || count == 0) {
+        reply_array(c, 0);
+        return;
+    }
+    pop_elems(c, e, 1, max, count, c->argc == 3 && c->resp == 3);
+}
+
+void cmd_zpopmin(struct client *c)
+{
+    zpop_generic(c, false);
+}
+
+void cmd_zpopmax(struct client *c)
+{
+    zpop_generic(c, true);
+}
+
+/* numkeys key... MIN|MAX [COUNT n] from argv[first]. */
+static bool parse_zmpop(struct client *c, int first, long long *numkeys, bool *max,
+                        long long *count)
+{
+    int after;
+    if (!arg_ll(c, first, numkeys)) {
+        reply_err_not_int(c);
+        return false;
+    }
+    if (*numkeys <= 0) {
+        reply_error(c, "ERR numkeys should be greater than 0");
+        return false;
+    }
+    if (*numkeys > c->argc - first - 1) {
+        reply_error(c, "ERR Number of keys can't be greater than number of args");
+        return false;
+    }
+    after = first + 1 + (int)*numkeys;
+    if (after >= c->argc || (!client_arg_is(c, after, "min") && !client_arg_is(c, after, "max"))) {
+        reply_err_syntax(c);
+        return false;
+    }
+    *max = client_arg_is(c, after, "max");
+    *count = 1;
+    if (after + 1 == c->argc)
+        return true;
+    if (after + 3 != c->argc || !client_arg_is(c, after + 1, "count")) {
+        reply_err_syntax(c);
+        return false;
+    }
+    if (!arg_ll(c, after + 2, count) || *count <= 0) {
+        reply_error(c, "ERR count should be greater than 0");
+        return false;
+    }
+    return true;
+}
+
+/* ZMPOP from the first non-empty key; false (nothing replied) if none. */
+static bool zmpop_first(struct client *c, int first, long long numkeys, bool max,
+                        long long count)
+{
+    for (int i = first; i < first + numkeys; i++) {
+        bool bad;
+        struct db_entry *e = zset_at_arg(c, i, true, &bad);
+        if (bad)
+            return true;
+        if (e) {
+            reply_array(c, 2);
+            reply_bulk(c, c->argv[i].p, c->argv[i].len);
+            pop_elems(c, e, i, max, count, true);
+            return true;
+        }
+    }
+    return false;
+}
+
+void cmd_zmpop(struct client *c)
+{
+    long long numkeys, count;
+    bool max;
+    if (!parse_zmpop(c, 1, &numkeys, &max, &count))
+        return;
+    if (!zmpop_first(c, 2, numkeys, max, count))
+        reply_null_array(c);
+}
+
+/* Blocking timeout, as cmd_list.c's (shared rules, see cmd_parse_timeout). */
+static void bzpop_generic(struct client *c, bool max)
+{
+    int64_t deadline;
+    int nkeys = c->argc - 2;
+    int *idx;
+    if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
+        return;
+    for (int i = 1; i < c->argc - 1; i++) {
+        bool bad;
+        struct db_entry *e = zset_at_arg(c, i, true, &bad);
+        if (bad)
+            return;
+        if (e) {
+            /* [key, member, score]: the pop's pair without its own header. */
+            struct zset_iter it;
+            struct zset_elem el;
+            reply_array(c, 3);
+            reply_bulk(c, c->argv[i].p, c->argv[i].len);
+            zset_iter_init(&it, e->val, max ? zset_len(e->val) - 1 : 0, max);
+            (void)zset_iter_next(&it, &el);
+            reply_bulk(c, el.m, el.mlen);
+            reply_double(c, el.score);
+            {
+                struct obj *o = e->val;
+                char *copy = mem_alloc(el.mlen + 1);
+                struct effect_arg args[3] = {max ? EFFECT_LIT("ZPOPMAX") : EFFECT_LIT("ZPOPMIN"),
+                                             arg_of(c, i), EFFECT_LIT("1")};
+                memcpy(copy, el.m, el.mlen);
+                (void)zset_del(&o, copy, el.mlen);
+                mem_free(copy);
+                store(c, e, o);
+                effect_add(c->db_index, 3, args);
+                drop_if_empty(c, e);
+            }
+            return;
+        }
+    }
+    if (c->flags & CLIENT_MULTI) {
+        reply_null_array(c);
+        return;
+    }
+    idx = mem_alloc((size_t)nkeys * sizeof(int));
+    for (int i = 0; i < nkeys; i++)
+        idx[i] = 1 + i;
+    block_on_keys(c, idx, nkeys, deadline, true);
+    mem_free(idx);
+}
+
+void cmd_bzpopmin(struct client *c)
+{
+    bzpop_generic(c, false);
+}
+
+void cmd_bzpopmax(struct client *c)
+{
+    bzpop_generic(c, true);
+}
+
+void cmd_bzmpop(struct client *c)
+{
+    long long numkeys, count;
+    bool max;
+    int64_t deadline;
+    int *idx;
+    if (!cmd_parse_timeout(c, 1, &deadline) || !parse_zmpop(c, 2, &numkeys, &max, &count))
+        return;
+    if (zmpop_first(c, 3, numkeys, max, count))
+        return;
+    if (c->flags & CLIENT_MULTI) {
+        reply_null_array(c);
+        return;
+    }
+    idx = mem_alloc((size_t)numkeys * sizeof(int));
+    for (int i = 0; i < numkeys; i++)
+        idx[i] = 3 + i;
+    block_on_keys(c, idx, (int)numkeys, deadline, true);
+    mem_free(idx);
+}
+
+/* ---- ZRANDMEMBER ------------------------------------------------------- */
+
+void cmd_zrandmember(struct client *c)
+{
+    bool bad, withscores;
+    long long count = 0;
+    struct db_entry *e;
+    size_t n;
+    struct zset_elem *all;
+    struct zrange r = {BY_RANK, false, false, false, 0, -1};
+    if (c->argc >= 3 && !arg_ll(c, 2, &count)) {
+        reply_err_not_int(c);
+        return;
+    }
+    if (c->argc >= 3 && count == LLONG_MIN) {
+        reply_error(c, ERR_COUNT_RANGE);
+        return;
+    }
+    if (c->argc > 4 || (c->argc == 4 && !client_arg_is(c, 3, "withscores"))) {
+        reply_err_syntax(c);
+        return;
+    }
+    withscores = c->argc == 4;
+    if (withscores && (count < -LLONG_MAX / 2 || count > LLONG_MAX / 2)) {
+        reply_error(c, "ERR value is out of range");
+        return;
+    }
+    e = zset_at_arg(c, 1, false, &bad);
+    if (bad)
+        return;
+    if (c->argc == 2 && !e) {
+        reply_null(c);
+        return;
+    }
+    if (!e || (c->argc >= 3 && count == 0)) {
+        reply_array(c, 0);
+        return;
+    }
+    n = zset_len(e->val);
+    all = range_collect(e->val, &r, 0, n, &n);
+    if (c->argc == 2) {
+        const struct zset_elem *el = &all[util_rand_u64() % n];
+        reply_bulk(c, el->m, el->mlen);
+    } else if (count < 0) {
+        unsigned long long picks = (unsigned long long)(-count);
+        reply_elems_header(c, (size_t)picks, withscores);
+        for (unsigned long long i = 0; i < picks && !client_gone(c); i++)
+            reply_elem(c, &all[util_rand_u64() % n], withscores);
+    } else {
+        size_t k = (unsigned long long)count < n ? (size_t)count : n;
+        reply_elems_header(c, k, withscores);
+        for (size_t i = 0; i < k; i++) {
+            size_t j = i + (size_t)(util_rand_u64() % (n - i));
+            struct zset_elem t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+            reply_elem(c, &all[i], withscores);
+        }
+    }
+    mem_free(all);
+}
+
+/* ---- ZUNION, ZINTER, ZDIFF and their STORE forms, ZINTERCARD ------------ */
+
+enum zop { ZOP_UNION, ZOP_INTER, ZOP_DIFF };
+enum zagg { AGG_SUM, AGG_MIN, AGG_MAX };
+
+/* One input: a sorted set, a set (every score 1), or missing (NULL). */
+struct zin {
+    const struct obj *o;
+    double weight;
+};
+
+static bool in_has(const struct zin *in, const char *m, size_t len, double *score)
+{
+    if (!in->o)
+        return false;
+    if (in->o->type == OBJ_SET) {
+        *score = 1.0;
+        return set_has(in->o, m, len);
+    }
+    return zset_score(in->o, m, len, score);
+}
+
+static size_t in_len(const struct zin *in)
+{
+    return !in->o ? 0 : in->o->type == OBJ_SET ? set_len(in->o) : zset_len(in->o);
+}
+
+static double weighted(double score, double weight)
+{
+    double v = score * weight;
+    return isnan(v) ? 0 : v; /* inf * 0, as Redis */
+}
+
+static double aggregate(enum zagg agg, double a, double b)
+{
+    double v;
+    if (agg == AGG_MIN)
+        return a < b ? a : b;
+    if (agg == AGG_MAX)
+        return a > b ? a : b;
+    v = a + b;
+    return isnan(v) ? 0 : v; /* inf + -inf */
+}
+
+typedef void zin_visit_fn(const char *m, size_t len, double score, void *ctx);
+
+static void in_foreach(const struct zin *in, zin_visit_fn *fn, void *ctx)
+{
+    if (!in->o)
+        return;
+    if (in->o->type == OBJ_SET) {
+        struct set_member *all = set_members(in->o);
+        size_t n = set_len(in->o);
+        for (size_t i = 0; i < n; i++)
+            fn(all[i].p, all[i].len, 1.0, ctx);
+        mem_free(all);
+        return;
+    }
+    {
+        struct zset_iter it;
+        struct zset_elem el;
+        zset_iter_init(&it, in->o, 0, false);
+        while (zset_iter_next(&it, &el))
+            fn(el.m, el.mlen, el.score, ctx);
+    }
+}
+
+struct zop_ctx {
+    struct obj *out;        /* result being built */
+    const struct zin *ins;  /* all inputs */
+    int nin;                /* number of inputs */
+    int self;               /* index of the input being walked */
+    enum zop op;
+    enum zagg agg;
+    size_t limit;           /* ZINTERCARD: stop at this many (0 = none) */
+};
+
+static void zop_visit(const char *m, size_t len, double score, void *arg)
+{
+    struct zop_ctx *x = arg;
+    double acc = weighted(score, x->ins[x->self].weight), cur;
+    if (x->limit && zset_len(x->out) >= x->limit)
+        return;
+    if (x->op == ZOP_UNION) {
+        if (zset_score(x->out, m, len, &cur))
+            acc = aggregate(x->agg, cur, acc);
+        (void)zset_set(&x->out, m, len, acc);
+        return;
+    }
+    for (int i = 0; i < x->nin; i++) {
+        double s;
+        bool has;
+        if (i == x->self || (x->op == ZOP_DIFF && i == 0))
+            continue;
+        has = in_has(&x->ins[i], m, len, &s);
+        if (x->op == ZOP_DIFF ? has : !has)
+            return;
+        if (x->op == ZOP_INTER)
+            acc = aggregate(x->agg, acc, weighted(s, x->ins[i].weight));
+    }
+    if (x->op == ZOP_DIFF)
+        acc = score;
+    (void)zset_set(&x->out, m, len, acc);
+}
+
+/* Compute the result of op into a new sorted set. */
+static struct obj *zop_compute(enum zop op, enum zagg agg, const struct zin *ins, int n,
+                               size_t limit)
+{
+    struct zop_ctx x = {zset_new(), ins, n, 0, op, agg, limit};
+    if (op == ZOP_UNION) {
+        for (int i = 0; i < n; i++) {
+            x.self = i;
+            in_foreach(&ins[i], zop_visit, &x);
+        }
+        return x.out;
+    }
+    if (op == ZOP_INTER) {
+        for (int i = 0; i < n; i++) {
+            if (!ins[i].o)
+                return x.out; /* empty */
+            if (in_len(&ins[i]) < in_len(&ins[x.self]))
+                x.self = i;
+        }
+    }
+    in_foreach(&ins[x.self], zop_visit, &x);
+    return x.out;
+}
+
+/*
+ * Parse "numkeys key... [WEIGHTS w...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]"
+ * from argv[first] and load the inputs. Returns the inputs (mem_free) or
+ * NULL after replying the error.
+ */
+static struct zin *parse_zop(struct client *c, int first, enum zop op, bool allow_scores,
+                             int *nin, enum zagg *agg, bool *withscores, size_t *limit)
+{
+    long long numkeys;
+    struct zin *ins;
+    int i;
+    *agg = AGG_SUM;
+    *withscores = false;
+    if (!arg_ll(c, first, &numkeys)) {
+        reply_err_not_int(c);
+        return NULL;
+    }
+    if (numkeys < 1) {
+        reply_errorf(c, "ERR at least 1 input key is needed for '%s' command", c->cmd->name);
+        return NULL;
+    }
+    if (numkeys > c->argc - first - 1) {
+        reply_err_syntax(c);
+        return NULL;
+    }
+    ins = mem_alloc((size_t)numkeys * sizeof(*ins));
+    for (i = 0; i < numkeys; i++)
+        ins[i].weight = 1.0;
+    for (i = first + 1 + (int)numkeys; i < c->argc; i++) {
+        if (limit && client_arg_is(c, i, "limit") && i + 1 < c->argc) {
+            long long l;
+            if (!arg_ll(c, i + 1, &l)) {
+                reply_err_not_int(c);
+                goto bad;
+            }
+            if (l < 0) {
+                reply_error(c, "ERR LIMIT can't be negative");
+                goto bad;
+            }
+            *limit = (size_t)l;
+            i++;
+        } else if (op != ZOP_DIFF && !limit && client_arg_is(c, i, "weights") &&
+                   i + numkeys < c->argc) {
+            for (int k = 0; k < numkeys; k++) {
+                const struct client_arg *a = &c->argv[i + 1 + k];
+                if (!util_str_to_double(a->p, a->len, &ins[k].weight)) {
+                    reply_error(c, "ERR weight value is not a float");
+                    goto bad;
+                }
+            }
+            i += (int)numkeys;
+        } else if (op != ZOP_DIFF && !limit && client_arg_is(c, i, "aggregate") &&
+                   i + 1 < c->argc) {
+            i++;
+            if (client_arg_is(c, i, "sum"))
+                *agg = AGG_SUM;
+            else if (client_arg_is(c, i, "min"))
+                *agg = AGG_MIN;
+            else if (client_arg_is(c, i, "max"))
+                *agg = AGG_MAX;
+            else {
+                reply_err_syntax(c);
+                goto bad;
+            }
+        } else if (allow_scores && client_arg_is(c, i, "withscores")) {
+            *withscores = true;
+        } else {
+            reply_err_syntax(c);
+            goto bad;
+        }
+    }
+    for (i = 0; i < numkeys; i++) {
+        struct db_entry *e = lookup_read(c, first + 1 + i);
+        if (e && e->val->type != OBJ_ZSET && e->val->type != OBJ_SET) {
+            reply_err_wrongtype(c);
+            goto bad;
+        }
+        ins[i].o = e ? e->val : NULL;
+    }
+    *nin = (int)numkeys;
+    return ins;
+bad:
+    mem_free(ins);
+    return NULL;
+}
+
+static void zop_reply(struct client *c, enum zop op)
+{
+    int n;
+    enum zagg agg;
+    bool withscores;
+    struct zin *ins = parse_zop(c, 1, op, true, &n, &agg, &withscores, NULL);
+    struct obj *out;
+    struct zset_iter it;
+    struct zset_elem el;
+    if (!ins)
+        return;
+    out = zop_compute(op, agg, ins, n, 0);
+    mem_free(ins);
+    reply_elems_header(c, zset_len(out), withscores);
+    zset_iter_init(&it, out, 0, false);
+    while (zset_iter_next(&it, &el))
+        reply_elem(c, &el, withscores);
+    obj_delete(out);
+}
+
+static void zop_store(struct client *c, enum zop op, const char *name)
+{
+    int n;
+    enum zagg agg;
+    bool withscores;
+    struct zin *ins = parse_zop(c, 2, op, false, &n, &agg, &withscores, NULL);
+    struct obj *out;
+    if (!ins)
+        return;
+    out = zop_compute(op, agg, ins, n, 0);
+    mem_free(ins);
+    reply_int(c, (long long)zset_len(out));
+    if (zset_len(out) > 0) {
+        (void)db_set(c->db, c->argv[1].p, c->argv[1].len, out, false);
+        effect_self(c, name);
+    } else {
+        obj_delete(out);
+        if (db_delete(c->db, c->argv[1].p, c->argv[1].len))
+            effect_self(c, name);
+    }
+}
+
+void cmd_zunion(struct client *c)
+{
+    zop_reply(c, ZOP_UNION);
+}
+
+void cmd_zinter(struct client *c)
+{
+    zop_reply(c, ZOP_INTER);
+}
+
+void cmd_zdiff(struct client *c)
+{
+    zop_reply(c, ZOP_DIFF);
+}
+
+void cmd_zunionstore(struct client *c)
+{
+    zop_store(c, ZOP_UNION, "ZUNIONSTORE");
+}
+
+void cmd_zinterstore(struct client *c)
+{
+    zop_store(c, ZOP_INTER, "ZINTERSTORE");
+}
+
+void cmd_zdiffstore(struct client *c)
+{
+    zop_store(c, ZOP_DIFF, "ZDIFFSTORE");
+}
+
+void cmd_zintercard(struct client *c)
+{
+    int n;
+    enum zagg agg;
+    bool withscores;
+    size_t limit = 0;
+    struct zin *ins = parse_zop(c, 1, ZOP_INTER, false, &n, &agg, &withscores, &limit);
+    struct obj *out;
+    if (!ins)
+        return;
+    out = zop_compute(ZOP_INTER, AGG_SUM, ins, n, limit);
+    mem_free(ins);
+    reply_int(c, (long long)zset_len(out));
+    obj_delete(out);
+}
+
+/* ---- ZSCAN ------------------------------------------------------------- */
+
+struct zscan_ctx {
+    struct buf out;                   /* replies of the matching elements */
+    long long count;                  /* elements collected */
+    const struct client_arg *pattern; /* MATCH, or NULL */
+};
+
+static void zscan_visit(const struct zset_elem *e, void *arg)
+{
+    struct zscan_ctx *x = arg;
+    char num[UTIL_DOUBLE_STR_BYTES];
+    int len;
+    if (x->pattern && !util_glob_match(x->pattern->p, x->pattern->len, e->m, e->mlen, false))
+        return;
+    len = util_double_to_str(num, sizeof(num), e->score);
+    resp_w_bulk(&x->out, e->m, e->mlen);
+    resp_w_bulk(&x->out, num, (size_t)len); /* scores are strings in SCAN replies */
+    x->count++;
+}
+
+void cmd_zscan(struct client *c)
+{
+    struct zscan_ctx x = {.count = 0, .pattern = NULL};
+    uint64_t cursor;
+    long long want = 10, steps;
+    bool bad;
+    struct db_entry *e;
+    if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
+        reply_error(c, "ERR invalid cursor");
+        return;
+    }
+    e = zset_at_arg(c, 1, false, &bad);
+    if (bad)
+        return;
+    if (e && !cmd_parse_scan_opts(c, 3, &want, &x.pattern))
+        return;
+    buf_create(&x.out);
+    if (!e) {
+        cursor = 0;
+    } else {
+        steps = want > LLONG_MAX / 10 ? LLONG_MAX : want * 10;
+        do {
+            cursor = zset_scan(e->val, cursor, zscan_visit, &x);
+        } while (cursor != 0 && --steps > 0 && x.count < want);
+    }
+    cmd_reply_scan(c, cursor, x.count * 2, &x.out);
+    buf_destroy(&x.out);
+}
