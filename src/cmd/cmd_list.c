@@ -325,9 +325,11 @@ void cmd_lrem(struct client *c)
         return;
     if (e) {
         struct obj *o = e->val;
-        long long limit = count < 0 ? -count : count; /* count == LLONG_MIN: no limit anyway */
+        /* As unsigned: -LLONG_MIN does not fit a long long. */
+        unsigned long long limit = count < 0 ? 0ull - (unsigned long long)count
+                                             : (unsigned long long)count;
         if (count >= 0) {
-            for (size_t i = 0; i < list_len(o) && (count == 0 || removed < limit);) {
+            for (size_t i = 0; i < list_len(o) && (count == 0 || (unsigned long long)removed < limit);) {
                 if (elem_is(list_at(o, i), &c->argv[3])) {
                     list_remove(o, i);
                     removed++;
@@ -336,7 +338,7 @@ void cmd_lrem(struct client *c)
                 }
             }
         } else {
-            for (size_t i = list_len(o); i > 0 && (removed < limit || limit < 0); i--) {
+            for (size_t i = list_len(o); i > 0 && (unsigned long long)removed < limit; i--) {
                 if (elem_is(list_at(o, i - 1), &c->argv[3])) {
                     list_remove(o, i - 1);
                     removed++;
@@ -619,11 +621,7 @@ static bool parse_mpop(struct client *c, int first, long long *numkeys, enum lis
                        long long *count)
 {
     int after;
-    if (!arg_ll(c, first, numkeys)) {
-        reply_err_not_int(c);
-        return false;
-    }
-    if (*numkeys <= 0) {
+    if (!arg_ll(c, first, numkeys) || *numkeys <= 0) {
         reply_error(c, "ERR numkeys should be greater than 0");
         return false;
     }

@@ -346,14 +346,16 @@ void cmd_smove(struct client *c)
     store(c, src, o);
     {
         struct effect_arg rem[3] = {EFFECT_LIT("SREM"), arg_of(c, 1), arg_of(c, 3)};
-        struct effect_arg add[3] = {EFFECT_LIT("SADD"), arg_of(c, 2), arg_of(c, 3)};
         effect_add(c->db_index, 3, rem);
-        effect_add(c->db_index, 3, add);
     }
     if (set_len(o) == 0)
         db_delete_entry(c->db, src); /* another key: dst stays valid */
     o = dst ? dst->val : set_new_for(m->p, m->len);
-    (void)set_add(&o, m->p, m->len);
+    if (set_add(&o, m->p, m->len)) {
+        /* Only a real addition changes dst (WATCH, the WAL), as Redis. */
+        struct effect_arg add[3] = {EFFECT_LIT("SADD"), arg_of(c, 2), arg_of(c, 3)};
+        effect_add(c->db_index, 3, add);
+    }
     if (dst)
         store(c, dst, o);
     else
@@ -513,11 +515,7 @@ void cmd_sintercard(struct client *c)
     long long numkeys, limit = 0;
     const struct obj **sets;
     struct obj *out;
-    if (!arg_ll(c, 1, &numkeys)) {
-        reply_err_not_int(c);
-        return;
-    }
-    if (numkeys <= 0) {
+    if (!arg_ll(c, 1, &numkeys) || numkeys <= 0) {
         reply_error(c, "ERR numkeys should be greater than 0");
         return;
     }
@@ -527,11 +525,7 @@ void cmd_sintercard(struct client *c)
     }
     for (int i = 2 + (int)numkeys; i < c->argc; i += 2) {
         if (i + 1 < c->argc && client_arg_is(c, i, "limit")) {
-            if (!arg_ll(c, i + 1, &limit)) {
-                reply_err_not_int(c);
-                return;
-            }
-            if (limit < 0) {
+            if (!arg_ll(c, i + 1, &limit) || limit < 0) {
                 reply_error(c, "ERR LIMIT can't be negative");
                 return;
             }

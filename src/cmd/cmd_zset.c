@@ -738,11 +738,7 @@ static bool parse_zmpop(struct client *c, int first, long long *numkeys, bool *m
                         long long *count)
 {
     int after;
-    if (!arg_ll(c, first, numkeys)) {
-        reply_err_not_int(c);
-        return false;
-    }
-    if (*numkeys <= 0) {
+    if (!arg_ll(c, first, numkeys) || *numkeys <= 0) {
         reply_error(c, "ERR numkeys should be greater than 0");
         return false;
     }
@@ -1101,11 +1097,7 @@ static struct zin *parse_zop(struct client *c, int first, enum zop op, bool allo
     for (i = first + 1 + (int)numkeys; i < c->argc; i++) {
         if (limit && client_arg_is(c, i, "limit") && i + 1 < c->argc) {
             long long l;
-            if (!arg_ll(c, i + 1, &l)) {
-                reply_err_not_int(c);
-                goto bad;
-            }
-            if (l < 0) {
+            if (!arg_ll(c, i + 1, &l) || l < 0) {
                 reply_error(c, "ERR LIMIT can't be negative");
                 goto bad;
             }
