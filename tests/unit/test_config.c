@@ -474,10 +474,14 @@ TEST(config_get_patterns)
                               "hash-max-listpack-entries",
                               "hash-max-listpack-value",
                               "set-max-intset-entries",
+                              "zset-max-listpack-entries",
+                              "zset-max-listpack-value",
                               "hash-max-ziplist-entries",
-                              "hash-max-ziplist-value"};
+                              "hash-max-ziplist-value",
+                              "zset-max-ziplist-entries",
+                              "zset-max-ziplist-value"};
         get_patterns(&cfg, p, 1, &l);
-        expect_names(&l, want, 7);
+        expect_names(&l, want, 11);
         listing_free(&l);
     }
     {
