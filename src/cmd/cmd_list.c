@@ -161,7 +161,7 @@ static void pop_generic(struct client *c, enum list_end end)
     long long count = 1;
     struct db_entry *e;
     if (c->argc > 3) {
-        reply_err_syntax(c);
+        reply_err_arity(c);
         return;
     }
     if (c->argc == 3 && (!arg_ll(c, 2, &count) || count < 0)) {
@@ -232,15 +232,18 @@ void cmd_lindex(struct client *c)
     bool bad;
     long long idx;
     size_t at;
-    struct db_entry *e;
+    struct db_entry *e = list_at_arg(c, 1, false, &bad); /* the key first, as Redis */
+    if (bad)
+        return;
+    if (!e) {
+        reply_null(c);
+        return;
+    }
     if (!arg_ll(c, 2, &idx)) {
         reply_err_not_int(c);
         return;
     }
-    e = list_at_arg(c, 1, false, &bad);
-    if (bad)
-        return;
-    if (e && index_of(idx, list_len(e->val), &at))
+    if (index_of(idx, list_len(e->val), &at))
         reply_elem(c, list_at(e->val, at));
     else
         reply_null(c);
@@ -251,16 +254,15 @@ void cmd_lset(struct client *c)
     bool bad;
     long long idx;
     size_t at;
-    struct db_entry *e;
-    if (!arg_ll(c, 2, &idx)) {
-        reply_err_not_int(c);
-        return;
-    }
-    e = list_at_arg(c, 1, true, &bad);
+    struct db_entry *e = list_at_arg(c, 1, true, &bad); /* the key first, as Redis */
     if (bad)
         return;
     if (!e) {
         reply_error(c, "ERR no such key");
+        return;
+    }
+    if (!arg_ll(c, 2, &idx)) {
+        reply_err_not_int(c);
         return;
     }
     if (!index_of(idx, list_len(e->val), &at)) {
@@ -398,7 +400,13 @@ void cmd_lpos(struct client *c)
             return;
         }
         if (!arg_ll(c, i + 1, &v)) {
-            reply_err_not_int(c);
+            /* Redis words COUNT's and MAXLEN's parse errors as range errors. */
+            if (client_arg_is(c, i, "count"))
+                reply_error(c, "ERR COUNT can't be negative");
+            else if (client_arg_is(c, i, "maxlen"))
+                reply_error(c, "ERR MAXLEN can't be negative");
+            else
+                reply_err_not_int(c);
             return;
         }
         if (client_arg_is(c, i, "rank")) {
@@ -544,11 +552,17 @@ void cmd_rpoplpush(struct client *c)
 
 /* ---- Blocking ---------------------------------------------------------- */
 
-/* No key had data: block (or, inside MULTI, reply the timeout reply). */
-static void block_or_null(struct client *c, const int *keys, int nkeys, int64_t deadline_us)
+/* No key had data: block, or inside MULTI reply at once: a null array, or
+ * a null bulk for BLMOVE/BRPOPLPUSH (whose timeout reply is still a null
+ * array, as Redis 7.0). */
+static void block_or_null(struct client *c, const int *keys, int nkeys, int64_t deadline_us,
+                          bool multi_null_bulk)
 {
     if (c->flags & CLIENT_MULTI) {
-        reply_null_array(c);
+        if (multi_null_bulk)
+            reply_null(c);
+        else
+            reply_null_array(c);
         return;
     }
     block_on_keys(c, keys, nkeys, deadline_us, true);
@@ -561,9 +575,13 @@ static void bpop_generic(struct client *c, enum list_end end)
     int *idx = c->argc - 2 <= 64 ? keys : mem_alloc((size_t)(c->argc - 2) * sizeof(int));
     if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
         goto done;
-    for (int i = 1; i < c->argc - 1; i++) {
+    for (int k = 0, pref = block_serving_arg(c, 1, c->argc - 2); k < c->argc - 1; k++) {
+        int i = k == 0 ? pref : k; /* the key being served first */
         bool bad;
-        struct db_entry *e = list_at_arg(c, i, true, &bad);
+        struct db_entry *e;
+        if (i < 0 || (k > 0 && i == pref))
+            continue;
+        e = list_at_arg(c, i, true, &bad);
         if (bad)
             goto done;
         if (e) {
@@ -572,9 +590,10 @@ static void bpop_generic(struct client *c, enum list_end end)
             pop_elems(c, e, i, end, 1, false);
             goto done;
         }
-        idx[nkeys++] = i;
+        if (k > 0)
+            idx[nkeys++] = i;
     }
-    block_or_null(c, idx, nkeys, deadline);
+    block_or_null(c, idx, nkeys, deadline, false);
 done:
     if (idx != keys)
         mem_free(idx);
@@ -597,7 +616,7 @@ static void bmove_generic(struct client *c, enum list_end from, enum list_end to
     if (!cmd_parse_timeout(c, tmo, &deadline))
         return;
     if (!move_one(c, from, to))
-        block_or_null(c, &key, 1, deadline);
+        block_or_null(c, &key, 1, deadline, true);
 }
 
 void cmd_blmove(struct client *c)
@@ -626,7 +645,7 @@ static bool parse_mpop(struct client *c, int first, long long *numkeys, enum lis
         return false;
     }
     if (*numkeys > c->argc - first - 1) {
-        reply_error(c, "ERR Number of keys can't be greater than number of args");
+        reply_err_syntax(c);
         return false;
     }
     after = first + 1 + (int)*numkeys;
@@ -653,9 +672,14 @@ static bool parse_mpop(struct client *c, int first, long long *numkeys, enum lis
 static bool mpop_first(struct client *c, int first, long long numkeys, enum list_end end,
                        long long count)
 {
-    for (int i = first; i < first + numkeys; i++) {
+    int last = first + (int)numkeys - 1, pref = block_serving_arg(c, first, last);
+    for (int k = first - 1; k <= last; k++) {
+        int i = k < first ? pref : k; /* the key being served first */
         bool bad;
-        struct db_entry *e = list_at_arg(c, i, true, &bad);
+        struct db_entry *e;
+        if (i < 0 || (k >= first && i == pref))
+            continue;
+        e = list_at_arg(c, i, true, &bad);
         if (bad)
             return true;
         if (e) {
@@ -691,6 +715,6 @@ void cmd_blmpop(struct client *c)
     idx = mem_alloc((size_t)numkeys * sizeof(int));
     for (int i = 0; i < numkeys; i++)
         idx[i] = 3 + i;
-    block_or_null(c, idx, (int)numkeys, deadline);
+    block_or_null(c, idx, (int)numkeys, deadline, false);
     mem_free(idx);
 }

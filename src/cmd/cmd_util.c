@@ -106,11 +106,15 @@ bool cmd_parse_timeout(struct client *c, int i, int64_t *deadline_us)
         reply_error(c, "ERR timeout is not a float or out of range");
         return false;
     }
-    if (t < 0 || isinf(t) || t * 1000.0L > (long double)(INT64_MAX / 1000)) {
-        reply_error(c, "ERR timeout is negative");
+    if (t < 0 || isinf(t) || t * 1000.0L > (long double)INT64_MAX) {
+        reply_error(c, "ERR timeout is negative"); /* Redis's words for the overflow */
         return false;
     }
-    *deadline_us = t == 0 ? 0 : clock_mono_us() + (int64_t)(t * 1000000.0L);
+    /* Saturate: a deadline past INT64_MAX us is forever in practice. */
+    if (t * 1000000.0L >= (long double)(INT64_MAX - clock_mono_us()))
+        *deadline_us = INT64_MAX;
+    else
+        *deadline_us = t == 0 ? 0 : clock_mono_us() + (int64_t)(t * 1000000.0L);
     if (t > 0 && *deadline_us == 0)
         *deadline_us = 1;
     return true;

@@ -743,7 +743,7 @@ static bool parse_zmpop(struct client *c, int first, long long *numkeys, bool *m
         return false;
     }
     if (*numkeys > c->argc - first - 1) {
-        reply_error(c, "ERR Number of keys can't be greater than number of args");
+        reply_err_syntax(c);
         return false;
     }
     after = first + 1 + (int)*numkeys;
@@ -770,9 +770,14 @@ static bool parse_zmpop(struct client *c, int first, long long *numkeys, bool *m
 static bool zmpop_first(struct client *c, int first, long long numkeys, bool max,
                         long long count)
 {
-    for (int i = first; i < first + numkeys; i++) {
+    int last = first + (int)numkeys - 1, pref = block_serving_arg(c, first, last);
+    for (int k = first - 1; k <= last; k++) {
+        int i = k < first ? pref : k; /* the key being served first */
         bool bad;
-        struct db_entry *e = zset_at_arg(c, i, true, &bad);
+        struct db_entry *e;
+        if (i < 0 || (k >= first && i == pref))
+            continue;
+        e = zset_at_arg(c, i, true, &bad);
         if (bad)
             return true;
         if (e) {
@@ -803,9 +808,13 @@ static void bzpop_generic(struct client *c, bool max)
     int *idx;
     if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
         return;
-    for (int i = 1; i < c->argc - 1; i++) {
+    for (int k = 0, pref = block_serving_arg(c, 1, c->argc - 2); k < c->argc - 1; k++) {
+        int i = k == 0 ? pref : k; /* the key being served first */
         bool bad;
-        struct db_entry *e = zset_at_arg(c, i, true, &bad);
+        struct db_entry *e;
+        if (i < 0 || (k > 0 && i == pref))
+            continue;
+        e = zset_at_arg(c, i, true, &bad);
         if (bad)
             return;
         if (e) {

@@ -60,6 +60,7 @@ struct block_state {
     bool null_array;             /* timeout reply: null array, else null bulk */
     int type;                    /* enum obj_type of the data it waits for */
     bool reblocked;              /* set when a re-run blocked again */
+    const struct waiting_key *serving; /* the ready key during a re-run */
     struct client *prev, *next;  /* blocked list */
 };
 
@@ -260,8 +261,19 @@ void block_signal_db(int db)
     ht_foreach(&blk.waiting, signal_visit, &x);
 }
 
-/* Re-run c's blocked command; unblock it unless it blocked again. */
-static void serve(struct client *c)
+int block_serving_arg(const struct client *c, int first, int last)
+{
+    const struct waiting_key *w = c->blk ? c->blk->serving : NULL;
+    for (int i = first; w && i <= last && i < c->argc; i++) {
+        if (c->argv[i].len == w->len && memcmp(c->argv[i].p, w->key, w->len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Re-run c's blocked command for ready key w; unblock it unless it blocked
+ * again. */
+static void serve(struct client *c, const struct waiting_key *w)
 {
     struct block_state *b = c->blk;
     struct client_arg *argv = c->argv;
@@ -270,7 +282,9 @@ static void serve(struct client *c)
     c->argc = b->argc;
     c->cmd = b->cmd;
     b->reblocked = false;
+    b->serving = w;
     cmd_rerun(c);
+    b->serving = NULL;
     c->argv = argv;
     c->argc = argc;
     c->cmd = NULL;
@@ -291,7 +305,7 @@ static void serve_key(int db, const char *key, size_t len)
         struct db_entry *e = db_find_raw(&server.dbs[db], key, len);
         if (!e || db_entry_expired(e, db_now()) || e->val->type != c->blk->type)
             break; /* no data of the type the oldest waiter wants */
-        serve(c);
+        serve(c, w);
         if (c->blk)
             break; /* it found nothing after all (another type): leave it */
     }

@@ -31,6 +31,10 @@
  * client then keeps its place and deadline. */
 void block_on_keys(struct client *c, const int *key_idx, int nkeys, int64_t deadline_us,
                    bool null_array);
+/* While c's blocked command is re-run for a ready key: the argv index in
+ * [first, last] of that key, so the command serves it first (Redis 7.0
+ * serves the key that became ready, not the first with data); else -1. */
+int block_serving_arg(const struct client *c, int first, int last);
 /* Mark (db, key) ready if someone waits on it. */
 void block_signal(int db, const char *key, size_t len);
 /* Mark every waited-on key of database db ready (SWAPDB). */
