@@ -3,6 +3,7 @@
  *
  *   engram-check verify DIR
  *   engram-check dump DIR [--from-lsn N] [--to-lsn N]
+ *   engram-check dump-snapshot DIR
  *   engram-check repair DIR
  *
  * Design
@@ -26,7 +27,10 @@
  *   by non-zero bytes (treated, as by the server, as a bad record). A gap in
  *   lsns between two segments is accepted only if the newest finished
  *   snapshot (<DIR>/snap/<lsn>.snap) covers it, as recovery_run() does.
- *   The snapshot files themselves are not checked yet.
+ *   verify also loads every finished snapshot (CRC32C over the file) and
+ *   checks each value's layout for its type (docs/formats/snapshot.md): a
+ *   bad snapshot is invalid data (exit 1), though the server would fall
+ *   back to an older one. dump-snapshot prints the newest snapshot's keys.
  *
  *   verify prints a line per segment, dump a line per record (the audit
  *   trail; values are quoted like redis-cli quotes them), and repair acts
@@ -57,7 +61,9 @@
  */
 #include "core/mem.h"
 #include "core/util.h"
+#include "core/varint.h"
 #include "proto/resp_parse.h"
+#include "storage/snap.h"
 #include "storage/io.h"
 #include "storage/recovery.h"
 #include "storage/wal.h"
@@ -136,6 +142,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: engram-check verify DIR\n"
                  "       engram-check dump DIR [--from-lsn N] [--to-lsn N]\n"
+                 "       engram-check dump-snapshot DIR\n"
                  "       engram-check repair DIR\n"
                  "\n"
                  "DIR is an engram data directory (the server's --dir); the WAL is DIR/wal.\n"
@@ -147,12 +154,15 @@ static void usage(FILE *out)
                  "        reported and still valid.\n"
                  "dump    print one line per record: lsn, UTC time, db and effect of each\n"
                  "        effect, arguments quoted like redis-cli (the audit trail).\n"
+                 "dump-snapshot  print the newest snapshot's keys: db, type, expiry, key\n"
+                 "        and value (fields, members, elements and scores quoted).\n"
                  "repair  cut the WAL at the first bad record: the cut bytes are kept as\n"
                  "        <segment>.cut-<time>, later segments are renamed to\n"
                  "        <segment>.after-repair-<time>. Refused while a server runs on DIR.\n"
                  "\n"
-                 "Snapshot files (DIR/snap) are not checked yet; that comes later. Only an\n"
-                 "lsn gap between segments that the newest snapshot covers is accepted.\n"
+                 "verify also loads every finished snapshot in DIR/snap: its CRC32C and the\n"
+                 "layout of every value for its type. Only an lsn gap between segments that\n"
+                 "the newest snapshot covers is accepted.\n"
                  "\n"
                  "Exit status: 0 valid (or repaired), 1 invalid data or refused, 2 usage.\n");
 }
@@ -516,6 +526,8 @@ static void verify_segment_line(struct scan *s, const struct seg_summary *sum)
     printf(", %" PRIu64 " bytes\n", sum->bytes);
 }
 
+static int check_snapshots(const char *dir, bool print);
+
 static int cmd_verify(const char *dir)
 {
     struct scan s;
@@ -532,6 +544,8 @@ static int cmd_verify(const char *dir)
         printf("(repair with: engram-check repair %s)\n", dir);
         goto out;
     }
+    if (check_snapshots(dir, false) != 0)
+        goto out;
     printf("OK: ");
     print_summary(stdout, &s);
     rc = CHECK_EXIT_OK;
@@ -592,6 +606,124 @@ out:
     scan_destroy(&s);
     fflush(stdout);
     return rc;
+}
+
+/* ---- snapshots ------------------------------------------------------ */
+
+/* Value type codes of docs/formats/snapshot.md (the server's obj types). */
+enum { SNAP_STRING = 0, SNAP_LIST = 1, SNAP_SET = 2, SNAP_ZSET = 3, SNAP_HASH = 4 };
+static const char *const snap_type_names[] = {"string", "list", "set", "zset", "hash"};
+
+struct snap_check {
+    bool print;       /* dump-snapshot: print every key */
+    uint64_t keys;    /* keys seen */
+    char why[160];    /* first problem */
+};
+
+/*
+ * Walk a collection value: a varint count, then per element (a score for
+ * sorted sets, then) a varint length and bytes; hashes have two strings
+ * per element. Prints the elements if out. False if the layout is wrong.
+ */
+static bool walk_collection(uint8_t type, const char *v, size_t len, FILE *out)
+{
+    uint64_t n;
+    size_t pos = varint_get(v, v + len, &n);
+    int strings = type == SNAP_HASH ? 2 : 1;
+    if (pos == 0 || n == 0 || n > len)
+        return false;
+    for (uint64_t i = 0; i < n; i++) {
+        double score = 0;
+        if (type == SNAP_ZSET) {
+            if (len - pos < sizeof(double))
+                return false;
+            memcpy(&score, v + pos, sizeof(double));
+            pos += sizeof(double);
+            if (score != score)
+                return false; /* NaN */
+        }
+        for (int k = 0; k < strings; k++) {
+            const char *p;
+            size_t plen;
+            if (!varint_get_bytes(v, len, &pos, &p, &plen))
+                return false;
+            if (out) {
+                fputc(i == 0 && k == 0 ? ' ' : (k ? ':' : ','), out);
+                print_repr(out, p, plen);
+            }
+        }
+        if (out && type == SNAP_ZSET)
+            fprintf(out, "=%.17g", score);
+    }
+    return pos == len;
+}
+
+static int snap_check_key(void *ctx, int db, uint8_t type, int64_t expire_ms, const char *key,
+                          uint32_t key_len, const char *val, uint32_t val_len)
+{
+    struct snap_check *x = ctx;
+    FILE *out = x->print ? stdout : NULL;
+    x->keys++;
+    if (type > SNAP_HASH) {
+        snprintf(x->why, sizeof(x->why), "key %" PRIu64 ": unknown value type %u", x->keys,
+                 (unsigned)type);
+        return -1;
+    }
+    if (out) {
+        printf("db=%d type=%s expire=%" PRId64 " key=", db, snap_type_names[type], expire_ms);
+        print_repr(out, key, key_len);
+        fputs(" value=", out);
+        if (type == SNAP_STRING)
+            print_repr(out, val, val_len);
+    }
+    if (type != SNAP_STRING && !walk_collection(type, val, val_len, out)) {
+        if (out)
+            putchar('\n');
+        snprintf(x->why, sizeof(x->why), "key %" PRIu64 ": malformed %s value", x->keys,
+                 snap_type_names[type]);
+        return -1;
+    }
+    if (out)
+        putchar('\n');
+    return 0;
+}
+
+/* Check every finished snapshot of dir (print: also print the newest's
+ * keys and check only it). 0 if all are valid, 1 otherwise (reported). */
+static int check_snapshots(const char *dir, bool print)
+{
+    lsn_t *lsns = NULL;
+    int n = snap_list(dir, &lsns), bad = 0;
+    if (n < 0) {
+        if (n == -ENOENT)
+            return 0;
+        fprintf(stderr, "engram-check: can't list %s/snap: %s\n", dir, strerror(-n));
+        return 1;
+    }
+    for (int i = 0; i < n && (!print || i == 0); i++) {
+        char path[4200], err[256];
+        struct snap_check x = {.print = print};
+        lsn_t lsn;
+        uint64_t keys;
+        snap_path(path, sizeof(path), dir, lsns[i]);
+        if (snap_load(path, NULL, snap_check_key, &x, &lsn, &keys, err, sizeof(err)) != 0) {
+            printf("CORRUPT: snapshot %s: %s\n", path, x.why[0] ? x.why : err);
+            bad = 1;
+        } else if (!print) {
+            printf("%s: %" PRIu64 " keys, covers lsn %" PRIu64 "\n", path, keys, lsn);
+        }
+    }
+    if (print && n == 0)
+        fprintf(stderr, "engram-check: no snapshot in %s/snap\n", dir);
+    mem_free(lsns);
+    return bad;
+}
+
+static int cmd_dump_snapshot(const char *dir)
+{
+    int rc = check_snapshots(dir, true);
+    fflush(stdout);
+    return rc ? CHECK_EXIT_BAD : CHECK_EXIT_OK;
 }
 
 /* ---- repair ----------------------------------------------------------- */
@@ -847,6 +979,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "verify") == 0) return cmd_verify(argv[2]);
     if (strcmp(cmd, "repair") == 0) return cmd_repair(argv[2]);
+    if (strcmp(cmd, "dump-snapshot") == 0) return cmd_dump_snapshot(argv[2]);
     if (strcmp(cmd, "dump") == 0) {
         if (parse_dump_args(argc, argv, &from_lsn, &to_lsn) != 0) return CHECK_EXIT_USAGE;
         return cmd_dump(argv[2], from_lsn, to_lsn);

@@ -477,8 +477,45 @@ def test_gap_covered_by_a_snapshot_is_accepted(written):
         f.write(seg_header(7) + record(7, 1700000000000, body))
     assert check("verify", d)[0] == 1  # lsn 4..6 are nowhere
     os.mkdir(os.path.join(d, "snap"))
-    open(os.path.join(d, "snap", "%020d.snap" % 6), "wb").close()  # only its name is read
+    open(os.path.join(d, "snap", "%020d.snap" % 6), "wb").close()
     rc, out, err = check("verify", d)
-    assert rc == 0, out + err
+    # The gap rule looks at the snapshot's name; the snapshot itself is then
+    # checked too, and an empty file is not a snapshot.
     assert "lsn 4..6 not in the WAL: covered by the snapshot at lsn 6" in out
-    assert "OK: 2 segments, 4 records, lsn 1..7" in out
+    assert rc == 1, out + err
+    assert "CORRUPT: snapshot" in out and "00000000000000000006.snap" in out
+
+
+def test_snapshots_are_verified_and_dumped(data_dir):
+    s = start(data_dir)
+    try:
+        r = s.client()
+        r.set("str", "v")
+        r.hset("h", mapping={"f": "1", "g": "x y"})
+        r.sadd("s", "1", "2")
+        r.rpush("l", "a", "b")
+        r.zadd("z", {"m": 1.5, "n": float("inf")})
+        assert r.save()
+    finally:
+        s.stop()
+    rc, out, err = check("verify", data_dir)
+    assert rc == 0, out + err
+    assert re.search(r"snap/\d{20}\.snap: 5 keys, covers lsn \d+", out), out
+    rc, out, err = check("dump-snapshot", data_dir)
+    assert rc == 0, out + err
+    lines = sorted(out.splitlines())
+    assert lines == sorted([
+        'db=0 type=string expire=-1 key="str" value="v"',
+        'db=0 type=hash expire=-1 key="h" value= "f":"1","g":"x y"',
+        'db=0 type=set expire=-1 key="s" value= "1","2"',
+        'db=0 type=list expire=-1 key="l" value= "a","b"',
+        'db=0 type=zset expire=-1 key="z" value= "m"=1.5,"n"=inf',
+    ]), out
+    snap = glob.glob(os.path.join(data_dir, "snap", "*.snap"))[0]
+    with open(snap, "r+b") as f:  # one flipped byte inside the keys
+        f.seek(40)
+        b = f.read(1)
+        f.seek(40)
+        f.write(bytes([b[0] ^ 0x55]))
+    rc, out, err = check("verify", data_dir)
+    assert rc == 1 and "CORRUPT: snapshot" in out, out + err
