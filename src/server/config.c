@@ -72,9 +72,13 @@ static const struct opt opts[] = {
     {"set-max-intset-entries", OPT_LONG, OFF(set_max_intset_entries), 0, LLONG_MAX, false},
     {"zset-max-listpack-entries", OPT_LONG, OFF(zset_max_listpack_entries), 0, LLONG_MAX, false},
     {"zset-max-listpack-value", OPT_MEMORY, OFF(zset_max_listpack_value), 0, LLONG_MAX, false},
+    /* Accepted so Redis configs load; engram's lists have one encoding, so
+     * it changes nothing (README "Differences from Redis"). */
+    {"list-max-listpack-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, false},
     /* Redis 7 keeps the old names as aliases. */
     {"hash-max-ziplist-entries", OPT_LONG, OFF(hash_max_listpack_entries), 0, LLONG_MAX, false},
     {"hash-max-ziplist-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
+    {"list-max-ziplist-size", OPT_INT, OFF(list_max_listpack_size), INT_MIN, INT_MAX, false},
     {"zset-max-ziplist-entries", OPT_LONG, OFF(zset_max_listpack_entries), 0, LLONG_MAX, false},
     {"zset-max-ziplist-value", OPT_MEMORY, OFF(zset_max_listpack_value), 0, LLONG_MAX, false},
 };
@@ -116,6 +120,7 @@ void config_create(struct config *cfg)
     cfg->set_max_intset_entries = SET_INTSET_ENTRIES_DEFAULT;
     cfg->zset_max_listpack_entries = ZSET_PACKED_ENTRIES_DEFAULT;
     cfg->zset_max_listpack_value = ZSET_PACKED_VALUE_DEFAULT;
+    cfg->list_max_listpack_size = -2; /* Redis's default: 8 kB nodes */
     cfg->appendfsync = 0;
 }
 

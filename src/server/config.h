@@ -38,6 +38,7 @@ struct config {
     long long set_max_intset_entries; /* an intset holds at most this many members */
     long long zset_max_listpack_entries; /* a packed sorted set holds at most this many */
     long long zset_max_listpack_value;   /* ... members of at most this size */
+    int list_max_listpack_size;      /* accepted for Redis configs; lists have one encoding */
     long long wal_snapshot_bytes;    /* snapshot when the WAL grew this much since the last */
 };
 

@@ -476,12 +476,14 @@ TEST(config_get_patterns)
                               "set-max-intset-entries",
                               "zset-max-listpack-entries",
                               "zset-max-listpack-value",
+                              "list-max-listpack-size",
                               "hash-max-ziplist-entries",
                               "hash-max-ziplist-value",
+                              "list-max-ziplist-size",
                               "zset-max-ziplist-entries",
                               "zset-max-ziplist-value"};
         get_patterns(&cfg, p, 1, &l);
-        expect_names(&l, want, 11);
+        expect_names(&l, want, 13);
         listing_free(&l);
     }
     {
