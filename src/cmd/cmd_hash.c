@@ -380,24 +380,8 @@ void cmd_hrandfield(struct client *c)
     long long count;
     size_t n;
     struct hash_pair *all;
-    if (c->argc >= 3 && !arg_ll(c, 2, &count)) {
-        reply_err_not_int(c);
+    if (!cmd_parse_rand(c, "withvalues", &count, &withvalues))
         return;
-    }
-    if (c->argc >= 3 && count == LLONG_MIN) {
-        reply_error(c, ERR_COUNT_RANGE);
-        return;
-    }
-    if (c->argc > 4 || (c->argc == 4 && !client_arg_is(c, 3, "withvalues"))) {
-        reply_err_syntax(c);
-        return;
-    }
-    withvalues = c->argc == 4;
-    /* Twice the count is replied with values: keep it a long long. */
-    if (withvalues && (count < -LLONG_MAX / 2 || count > LLONG_MAX / 2)) {
-        reply_error(c, "ERR value is out of range");
-        return;
-    }
     e = read_hash(c, &bad);
     if (bad)
         return;
@@ -444,50 +428,22 @@ void cmd_hrandfield(struct client *c)
 
 /* ---- HSCAN ------------------------------------------------------------- */
 
-struct hscan_ctx {
-    struct buf out;                   /* replies of the matching pairs */
-    long long count;                  /* pairs collected */
-    const struct client_arg *pattern; /* MATCH, or NULL */
-};
-
 static void hscan_visit(const struct hash_pair *p, void *arg)
 {
-    struct hscan_ctx *x = arg;
-    if (x->pattern && !util_glob_match(x->pattern->p, x->pattern->len, p->f, p->flen, false))
+    struct cmd_scan *x = arg;
+    if (!cmd_scan_match(x, p->f, p->flen))
         return;
     resp_w_bulk(&x->out, p->f, p->flen);
     resp_w_bulk(&x->out, p->v, p->vlen);
     x->count++;
 }
 
+static uint64_t hscan_step(const struct obj *o, uint64_t cursor, struct cmd_scan *x)
+{
+    return hash_scan(o, cursor, hscan_visit, x);
+}
+
 void cmd_hscan(struct client *c)
 {
-    struct hscan_ctx x = {.count = 0, .pattern = NULL};
-    uint64_t cursor;
-    long long want = 10, steps;
-    bool bad;
-    struct db_entry *e;
-    if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
-    /* As Redis: a missing key answers the empty scan before the options
-     * are read, and a key of another type WRONGTYPE. */
-    e = read_hash(c, &bad);
-    if (bad)
-        return;
-    if (e && !cmd_parse_scan_opts(c, 3, &want, &x.pattern))
-        return;
-    buf_create(&x.out);
-    if (!e) {
-        cursor = 0;
-    } else {
-        /* Bound the work: at most 10 cursor steps per pair asked for. */
-        steps = want > LLONG_MAX / 10 ? LLONG_MAX : want * 10;
-        do {
-            cursor = hash_scan(e->val, cursor, hscan_visit, &x);
-        } while (cursor != 0 && --steps > 0 && x.count < want);
-    }
-    cmd_reply_scan(c, cursor, x.count * 2, &x.out);
-    buf_destroy(&x.out);
+    cmd_scan_key(c, OBJ_HASH, hscan_step, 2);
 }

@@ -634,36 +634,14 @@ void cmd_brpoplpush(struct client *c)
     bmove_generic(c, LIST_TAIL, LIST_HEAD, 3);
 }
 
-/* LMPOP/BLMPOP arguments from argv[first]: numkeys key... LEFT|RIGHT
- * [COUNT n]. Returns false after replying the error. */
+/* LMPOP/BLMPOP arguments from argv[first] (cmd_parse_mpop). */
 static bool parse_mpop(struct client *c, int first, long long *numkeys, enum list_end *end,
                        long long *count)
 {
-    int after;
-    if (!arg_ll(c, first, numkeys) || *numkeys <= 0) {
-        reply_error(c, "ERR numkeys should be greater than 0");
+    bool right;
+    if (!cmd_parse_mpop(c, first, "left", "right", numkeys, &right, count))
         return false;
-    }
-    if (*numkeys > c->argc - first - 1) {
-        reply_err_syntax(c);
-        return false;
-    }
-    after = first + 1 + (int)*numkeys;
-    if (after >= c->argc || !parse_end(c, after, end)) {
-        reply_err_syntax(c);
-        return false;
-    }
-    *count = 1;
-    if (after + 1 == c->argc)
-        return true;
-    if (after + 3 != c->argc || !client_arg_is(c, after + 1, "count")) {
-        reply_err_syntax(c);
-        return false;
-    }
-    if (!arg_ll(c, after + 2, count) || *count <= 0) {
-        reply_error(c, "ERR count should be greater than 0");
-        return false;
-    }
+    *end = right ? LIST_TAIL : LIST_HEAD;
     return true;
 }
 

@@ -548,48 +548,21 @@ void cmd_sintercard(struct client *c)
 
 /* ---- SSCAN ------------------------------------------------------------- */
 
-struct sscan_ctx {
-    struct buf out;                   /* replies of the matching members */
-    long long count;                  /* members collected */
-    const struct client_arg *pattern; /* MATCH, or NULL */
-};
-
 static void sscan_visit(const struct set_member *m, void *arg)
 {
-    struct sscan_ctx *x = arg;
-    if (x->pattern && !util_glob_match(x->pattern->p, x->pattern->len, m->p, m->len, false))
+    struct cmd_scan *x = arg;
+    if (!cmd_scan_match(x, m->p, m->len))
         return;
     resp_w_bulk(&x->out, m->p, m->len);
     x->count++;
 }
 
+static uint64_t sscan_step(const struct obj *o, uint64_t cursor, struct cmd_scan *x)
+{
+    return set_scan(o, cursor, sscan_visit, x);
+}
+
 void cmd_sscan(struct client *c)
 {
-    struct sscan_ctx x = {.count = 0, .pattern = NULL};
-    uint64_t cursor;
-    long long want = 10, steps;
-    bool bad;
-    struct db_entry *e;
-    if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
-    /* As Redis: a missing key answers the empty scan before the options
-     * are read, and a key of another type WRONGTYPE. */
-    e = set_at(c, 1, false, &bad);
-    if (bad)
-        return;
-    if (e && !cmd_parse_scan_opts(c, 3, &want, &x.pattern))
-        return;
-    buf_create(&x.out);
-    if (!e) {
-        cursor = 0;
-    } else {
-        steps = want > LLONG_MAX / 10 ? LLONG_MAX : want * 10;
-        do {
-            cursor = set_scan(e->val, cursor, sscan_visit, &x);
-        } while (cursor != 0 && --steps > 0 && x.count < want);
-    }
-    cmd_reply_scan(c, cursor, x.count, &x.out);
-    buf_destroy(&x.out);
+    cmd_scan_key(c, OBJ_SET, sscan_step, 1);
 }

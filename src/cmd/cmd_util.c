@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "server/reply.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include <stdio.h>
@@ -81,6 +82,98 @@ bool cmd_parse_scan_opts(struct client *c, int first, long long *count,
         }
     }
     return true;
+}
+
+bool cmd_parse_mpop(struct client *c, int first, const char *a, const char *b,
+                    long long *numkeys, bool *second, long long *count)
+{
+    int after;
+    if (!arg_ll(c, first, numkeys) || *numkeys <= 0) {
+        reply_error(c, "ERR numkeys should be greater than 0");
+        return false;
+    }
+    if (*numkeys > c->argc - first - 1) {
+        reply_err_syntax(c);
+        return false;
+    }
+    after = first + 1 + (int)*numkeys;
+    if (after >= c->argc || (!client_arg_is(c, after, a) && !client_arg_is(c, after, b))) {
+        reply_err_syntax(c);
+        return false;
+    }
+    *second = client_arg_is(c, after, b);
+    *count = 1;
+    if (after + 1 == c->argc)
+        return true;
+    if (after + 3 != c->argc || !client_arg_is(c, after + 1, "count")) {
+        reply_err_syntax(c);
+        return false;
+    }
+    if (!arg_ll(c, after + 2, count) || *count <= 0) {
+        reply_error(c, "ERR count should be greater than 0");
+        return false;
+    }
+    return true;
+}
+
+bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *with_out)
+{
+    /* Redis's order: the count, then the syntax, then the WITH* range. */
+    if (c->argc >= 3 && !arg_ll(c, 2, count)) {
+        reply_err_not_int(c);
+        return false;
+    }
+    if (c->argc >= 3 && *count == LLONG_MIN) {
+        reply_error(c, ERR_COUNT_RANGE);
+        return false;
+    }
+    if (c->argc > 4 || (c->argc == 4 && !client_arg_is(c, 3, with))) {
+        reply_err_syntax(c);
+        return false;
+    }
+    *with_out = c->argc == 4;
+    /* Twice the count is replied with values: keep it a long long. */
+    if (*with_out && (*count < -LLONG_MAX / 2 || *count > LLONG_MAX / 2)) {
+        reply_error(c, "ERR value is out of range");
+        return false;
+    }
+    return true;
+}
+
+bool cmd_scan_match(const struct cmd_scan *x, const char *p, size_t len)
+{
+    return !x->pattern || util_glob_match(x->pattern->p, x->pattern->len, p, len, false);
+}
+
+void cmd_scan_key(struct client *c, int type, cmd_scan_step_fn *step, int strings)
+{
+    struct cmd_scan x = {.count = 0, .pattern = NULL};
+    uint64_t cursor;
+    long long want = 10, steps;
+    struct db_entry *e;
+    if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
+        reply_error(c, "ERR invalid cursor");
+        return;
+    }
+    e = lookup_read(c, 1);
+    if (e && (int)e->val->type != type) {
+        reply_err_wrongtype(c);
+        return;
+    }
+    if (e && !cmd_parse_scan_opts(c, 3, &want, &x.pattern))
+        return;
+    buf_create(&x.out);
+    if (!e) {
+        cursor = 0;
+    } else {
+        /* Bound the work: at most 10 cursor steps per element asked for. */
+        steps = want > LLONG_MAX / 10 ? LLONG_MAX : want * 10;
+        do {
+            cursor = step(e->val, cursor, &x);
+        } while (cursor != 0 && --steps > 0 && x.count < want);
+    }
+    cmd_reply_scan(c, cursor, x.count * strings, &x.out);
+    buf_destroy(&x.out);
 }
 
 void cmd_reply_scan(struct client *c, uint64_t cursor, long long elements,

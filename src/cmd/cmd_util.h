@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "db/db.h"
+#include "db/obj.h"
 #include "db/effect.h"
 #include "server/client.h"
 
@@ -59,3 +60,28 @@ bool cmd_parse_timeout(struct client *c, int i, int64_t *deadline_us);
 /* Reply [cursor, <elements> already RESP-encoded in encoded]. */
 void cmd_reply_scan(struct client *c, uint64_t cursor, long long elements,
                     const struct buf *encoded);
+
+/* LMPOP/ZMPOP and their blocking forms: "numkeys key... A|B [COUNT n]" from
+ * argv[first], A and B being LEFT/RIGHT or MIN/MAX; *second is true for B.
+ * False after replying Redis's error. */
+bool cmd_parse_mpop(struct client *c, int first, const char *a, const char *b,
+                    long long *numkeys, bool *second, long long *count);
+/* HRANDFIELD/ZRANDMEMBER: "key [count [<with>]]". *count is set if given;
+ * *with for WITHVALUES/WITHSCORES. False after replying Redis's error. */
+bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *with_out);
+
+/* HSCAN/SSCAN/ZSCAN: what a type's step adds to, and the MATCH test. */
+struct cmd_scan {
+    struct buf out;                   /* RESP-encoded strings of the reply */
+    long long count;                  /* elements collected (pairs count once) */
+    const struct client_arg *pattern; /* MATCH, or NULL */
+};
+bool cmd_scan_match(const struct cmd_scan *x, const char *p, size_t len);
+/* One scan step of value o from cursor; returns the next cursor. */
+typedef uint64_t cmd_scan_step_fn(const struct obj *o, uint64_t cursor, struct cmd_scan *x);
+/*
+ * The whole of "XSCAN key cursor [MATCH p] [COUNT n]" for values of `type`,
+ * in Redis's order of checks (cursor, then key: missing -> empty scan,
+ * other type -> WRONGTYPE, then options). strings: RESP strings per element.
+ */
+void cmd_scan_key(struct client *c, int type, cmd_scan_step_fn *step, int strings);

@@ -737,33 +737,7 @@ void cmd_zpopmax(struct client *c)
 static bool parse_zmpop(struct client *c, int first, long long *numkeys, bool *max,
                         long long *count)
 {
-    int after;
-    if (!arg_ll(c, first, numkeys) || *numkeys <= 0) {
-        reply_error(c, "ERR numkeys should be greater than 0");
-        return false;
-    }
-    if (*numkeys > c->argc - first - 1) {
-        reply_err_syntax(c);
-        return false;
-    }
-    after = first + 1 + (int)*numkeys;
-    if (after >= c->argc || (!client_arg_is(c, after, "min") && !client_arg_is(c, after, "max"))) {
-        reply_err_syntax(c);
-        return false;
-    }
-    *max = client_arg_is(c, after, "max");
-    *count = 1;
-    if (after + 1 == c->argc)
-        return true;
-    if (after + 3 != c->argc || !client_arg_is(c, after + 1, "count")) {
-        reply_err_syntax(c);
-        return false;
-    }
-    if (!arg_ll(c, after + 2, count) || *count <= 0) {
-        reply_error(c, "ERR count should be greater than 0");
-        return false;
-    }
-    return true;
+    return cmd_parse_mpop(c, first, "min", "max", numkeys, max, count);
 }
 
 /* ZMPOP from the first non-empty key; false (nothing replied) if none. */
@@ -894,23 +868,8 @@ void cmd_zrandmember(struct client *c)
     size_t n;
     struct zset_elem *all;
     struct zrange r = {BY_RANK, false, false, false, 0, -1};
-    if (c->argc >= 3 && !arg_ll(c, 2, &count)) {
-        reply_err_not_int(c);
+    if (!cmd_parse_rand(c, "withscores", &count, &withscores))
         return;
-    }
-    if (c->argc >= 3 && count == LLONG_MIN) {
-        reply_error(c, ERR_COUNT_RANGE);
-        return;
-    }
-    if (c->argc > 4 || (c->argc == 4 && !client_arg_is(c, 3, "withscores"))) {
-        reply_err_syntax(c);
-        return;
-    }
-    withscores = c->argc == 4;
-    if (withscores && (count < -LLONG_MAX / 2 || count > LLONG_MAX / 2)) {
-        reply_error(c, "ERR value is out of range");
-        return;
-    }
     e = zset_at_arg(c, 1, false, &bad);
     if (bad)
         return;
@@ -1247,18 +1206,12 @@ void cmd_zintercard(struct client *c)
 
 /* ---- ZSCAN ------------------------------------------------------------- */
 
-struct zscan_ctx {
-    struct buf out;                   /* replies of the matching elements */
-    long long count;                  /* elements collected */
-    const struct client_arg *pattern; /* MATCH, or NULL */
-};
-
 static void zscan_visit(const struct zset_elem *e, void *arg)
 {
-    struct zscan_ctx *x = arg;
+    struct cmd_scan *x = arg;
     char num[UTIL_DOUBLE_STR_BYTES];
     int len;
-    if (x->pattern && !util_glob_match(x->pattern->p, x->pattern->len, e->m, e->mlen, false))
+    if (!cmd_scan_match(x, e->m, e->mlen))
         return;
     len = util_double_to_str(num, sizeof(num), e->score);
     resp_w_bulk(&x->out, e->m, e->mlen);
@@ -1266,31 +1219,12 @@ static void zscan_visit(const struct zset_elem *e, void *arg)
     x->count++;
 }
 
+static uint64_t zscan_step(const struct obj *o, uint64_t cursor, struct cmd_scan *x)
+{
+    return zset_scan(o, cursor, zscan_visit, x);
+}
+
 void cmd_zscan(struct client *c)
 {
-    struct zscan_ctx x = {.count = 0, .pattern = NULL};
-    uint64_t cursor;
-    long long want = 10, steps;
-    bool bad;
-    struct db_entry *e;
-    if (!cmd_parse_cursor(c->argv[2].p, c->argv[2].len, &cursor)) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
-    e = zset_at_arg(c, 1, false, &bad);
-    if (bad)
-        return;
-    if (e && !cmd_parse_scan_opts(c, 3, &want, &x.pattern))
-        return;
-    buf_create(&x.out);
-    if (!e) {
-        cursor = 0;
-    } else {
-        steps = want > LLONG_MAX / 10 ? LLONG_MAX : want * 10;
-        do {
-            cursor = zset_scan(e->val, cursor, zscan_visit, &x);
-        } while (cursor != 0 && --steps > 0 && x.count < want);
-    }
-    cmd_reply_scan(c, cursor, x.count * 2, &x.out);
-    buf_destroy(&x.out);
+    cmd_scan_key(c, OBJ_ZSET, zscan_step, 2);
 }
