@@ -287,6 +287,7 @@ bool hash_del(struct obj **op, const char *f, size_t flen)
     if (!n)
         return false;
     mem_free(n);
+    ht_maybe_shrink(table_of(o)); /* memory follows the size (rehashed incrementally) */
     return true;
 }
 

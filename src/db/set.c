@@ -237,6 +237,7 @@ bool set_rem(struct obj **op, const char *m, size_t len)
     if (!node)
         return false;
     mem_free(node);
+    ht_maybe_shrink(table_of(o)); /* memory follows the size (rehashed incrementally) */
     return true;
 }
 

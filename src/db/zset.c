@@ -450,6 +450,7 @@ bool zset_del(struct obj **op, const char *m, size_t len)
     if (!n)
         return false;
     mem_free(zsl_unlink(z, n->score, m, len));
+    ht_maybe_shrink(&z->dict); /* memory follows the size (rehashed incrementally) */
     return true;
 }
 
