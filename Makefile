@@ -43,7 +43,7 @@ UNIT := $(BUILD)/engram-unit
 PY := /usr/bin/python3
 TEST_PKGS := python3-pytest python3-redis redis-tools redis-server
 
-.PHONY: all release debug asan run test test-unit test-integration deps clean bench bench-transfer format lint
+.PHONY: all release debug asan run test test-unit test-integration deps clean bench bench-transfer bench-collections format lint
 
 all: release
 
@@ -121,6 +121,10 @@ bench: release
 # The script builds its load generator, bench/transfer.c, into build/bench/.
 bench-transfer: release
 	bash bench/transfer.sh
+
+# Collections benchmark (issue 5): lists, sets, hashes, sorted sets, memory.
+bench-collections: release
+	bash bench/collections.sh
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')
