@@ -4,7 +4,7 @@
  * Design
  *   Appends directly into the caller's buffer. The common elements
  *   (+OK, :0, :1, $-1, shared headers) are written from constants; numbers
- *   are formatted with util_ll_to_str (no printf on the hot path).
+ *   are formatted by put_u64 (no printf or division loop for small values on the hot path).
  *
  * Invariants
  *   (1) Every function appends exactly one complete element or header.
@@ -19,16 +19,47 @@
 
 #include <string.h>
 
+/* Write the decimal digits of v at p (room for 20); returns how many.
+ * Replies write a length or count per element, so small values are the
+ * common case and get a branch each instead of a division loop. */
+static size_t put_u64(char *p, unsigned long long v)
+{
+    char tmp[20];
+    size_t n = 0;
+    if (v < 10) {
+        p[0] = (char)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        p[0] = (char)('0' + v / 10);
+        p[1] = (char)('0' + v % 10);
+        return 2;
+    }
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* "<prefix><n>\r\n" written straight into b (reserved: 24 bytes). */
 static void w_prefixed_num(struct buf *b, char prefix, long long n)
 {
-    char tmp[32];
-    int len;
+    char *p;
     buf_reserve(b, 24);
-    tmp[0] = prefix;
-    len = util_ll_to_str(tmp + 1, sizeof(tmp) - 1, n);
-    tmp[len + 1] = '\r';
-    tmp[len + 2] = '\n';
-    buf_append(b, tmp, (size_t)len + 3);
+    p = b->data + b->len;
+    *p++ = prefix;
+    if (n < 0) {
+        *p++ = '-';
+        p += put_u64(p, 0 - (unsigned long long)n);
+    } else {
+        p += put_u64(p, (unsigned long long)n);
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    b->len = (size_t)(p - b->data);
 }
 
 void resp_w_simple(struct buf *b, const char *s, size_t len)
@@ -69,13 +100,19 @@ void resp_w_int(struct buf *b, long long v)
 
 void resp_w_bulk(struct buf *b, const void *p, size_t len)
 {
-    w_prefixed_num(b, '$', (long long)len);
-    buf_reserve(b, len + 2);
+    char *q;
+    buf_reserve(b, len + 26); /* one reservation: "$<len>\r\n", bytes, "\r\n" */
+    q = b->data + b->len;
+    *q++ = '$';
+    q += put_u64(q, len);
+    *q++ = '\r';
+    *q++ = '\n';
     if (len)
-        memcpy(b->data + b->len, p, len);
-    b->len += len;
-    b->data[b->len++] = '\r';
-    b->data[b->len++] = '\n';
+        memcpy(q, p, len);
+    q += len;
+    *q++ = '\r';
+    *q++ = '\n';
+    b->len = (size_t)(q - b->data);
 }
 
 void resp_w_bulk_ll(struct buf *b, long long v)
