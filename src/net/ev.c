@@ -106,7 +106,8 @@ void ev_set_timer(struct ev *ev, int interval_ms, ev_hook_fn *fn)
 
 void ev_wake_at(struct ev *ev, int64_t wake_us)
 {
-    ev->wake_us = wake_us;
+    if (wake_us > 0 && (ev->wake_us == 0 || wake_us < ev->wake_us))
+        ev->wake_us = wake_us;
 }
 
 static int wait_timeout_ms(struct ev *ev)
@@ -127,6 +128,7 @@ static void run_turn_with(struct ev *ev, bool block)
 {
     struct epoll_event *events = ev->events;
     int n;
+    ev->wake_us = 0; /* before_sleep sets this turn's wake-ups */
     if (ev->before_sleep_fn)
         ev->before_sleep_fn(ev, ev->hook_data);
     if (ev->stop)

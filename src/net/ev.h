@@ -45,8 +45,9 @@ int ev_add(struct ev *ev, int fd, unsigned mask, ev_file_fn *fn, void *data);
 /* Drop interest in mask; with both bits, forget the fd. */
 void ev_del(struct ev *ev, int fd, unsigned mask);
 void ev_set_timer(struct ev *ev, int interval_ms, ev_hook_fn *fn);
-/* Do not sleep past wake_us (monotonic us) this turn; 0 clears it. Set from
- * before_sleep (blocked clients' timeouts). */
+/* Do not sleep past wake_us (monotonic us) this turn (the earliest of the
+ * calls wins; cleared before each before_sleep). Used by before_sleep:
+ * blocked clients' timeouts, a delayed group commit. */
 void ev_wake_at(struct ev *ev, int64_t wake_us);
 /* One turn that does not wait: before-sleep hook, ready fds. No timer. */
 void ev_run_once(struct ev *ev);

@@ -95,6 +95,9 @@ static struct {
     int64_t last_yield_us;   /* last time loading served the network */
     size_t open_bytes_peak;  /* largest open batch seen (INFO) */
     bool bgsave_after_exec;  /* BGSAVE ran inside EXEC: start it once EXEC is logged */
+    uint32_t await_records;  /* records of the batch that became durable last ... */
+    uint32_t await_base;     /* ... the open batch's records at that moment ... */
+    int64_t await_until_us;  /* ... and until when to wait for that many more */
 } dur;
 
 /* What the commands of the EXEC being run depend on and write; folded into
@@ -492,6 +495,11 @@ static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
         return;
     }
     drop_durable(durable);
+    if (!dur.wal.in_flight) { /* the batch in flight is durable: its clients come back */
+        dur.await_records = dur.wal.flight_records;
+        dur.await_base = dur.wal.open_records;
+        dur.await_until_us = clock_mono_us() + WAL_COMMIT_DELAY_US;
+    }
     for (struct client *c = dur.held, *next; c; c = next) {
         next = c->held_next;
         if (c->holds[c->holds_head].lsn <= durable)
@@ -499,10 +507,32 @@ static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
     }
 }
 
+/*
+ * Group commit delay. Pipelined group commit splits busy clients into two
+ * groups that alternate (one batch syncing while the other fills), so each
+ * write waits about two fsyncs. When a batch becomes durable, its clients
+ * are released and answer within a network round trip; waiting up to
+ * WAL_COMMIT_DELAY_US for as many records as that batch had lets the next
+ * fsync carry both groups. The wait ends as soon as they have arrived, so
+ * a lone client (one record released, one back) never waits.
+ */
+static bool commit_should_wait(void)
+{
+    if (dur.wal.in_flight || dur.wal.open.len == 0 || wal_failed(&dur.wal))
+        return false;
+    if (dur.wal.open_records >= dur.await_base + dur.await_records)
+        return false;
+    if (clock_mono_us() >= dur.await_until_us)
+        return false;
+    ev_wake_at(&server.ev, dur.await_until_us);
+    return true;
+}
+
 void durable_before_sleep(void)
 {
-    if (dur.wal_open)
-        wal_flush(&dur.wal);
+    if (!dur.wal_open || commit_should_wait())
+        return;
+    wal_flush(&dur.wal);
 }
 
 /* While loading, serve the network now and then (commands get -LOADING). */

@@ -409,8 +409,10 @@ lsn_t wal_append(struct wal *w, int64_t time_ms, const void *body, size_t body_b
 {
     lsn_t lsn = w->next_lsn++;
     ASSERT(body_bytes <= UINT32_MAX);
-    if (w->open.len == 0)
+    if (w->open.len == 0) {
         w->open_first_lsn = lsn;
+        w->open_first_us = clock_mono_us();
+    }
     buf_reserve(&w->open, WAL_RECORD_HEADER_BYTES + body_bytes);
     wal_encode_header((uint8_t *)w->open.data + w->open.len, lsn, time_ms, body,
                       (uint32_t)body_bytes);

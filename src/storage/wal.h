@@ -95,6 +95,7 @@ struct wal {
     struct buf open;          /* records not yet handed over */
     lsn_t open_first_lsn;     /* first lsn in `open` */
     uint32_t open_records;    /* records in `open` */
+    int64_t open_first_us;    /* monotonic time the first record of `open` was appended */
     uint64_t seg_offset;      /* where the next batch goes in the segment */
     bool in_flight;           /* the thread owns `flight` */
     int event_fd;             /* the WAL thread signals the loop here */
