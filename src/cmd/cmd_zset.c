@@ -38,6 +38,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct db_entry *zset_at_arg(struct client *c, int i, bool write, bool *bad)
@@ -56,6 +57,13 @@ static void store(struct client *c, struct db_entry *e, struct obj *o)
 {
     e->val = o;
     db_replace_value(c->db, e, o);
+}
+
+/* Redis's listpack keeps scores as text, and -0 reads back as 0 from it:
+ * a packed set stores 0 for -0, so replies match. */
+static double packed_score(const struct obj *o, double score)
+{
+    return o->encoding == OBJ_ENC_PACKED && score == 0 ? 0.0 : score;
 }
 
 static void drop_if_empty(struct client *c, struct db_entry *e)
@@ -191,7 +199,8 @@ void cmd_zadd(struct client *c)
         if (exists && (((flags & ZA_GT) && score <= cur) || ((flags & ZA_LT) && score >= cur)))
             continue;
         incr_done = true;
-        incr_result = score;
+        incr_result = score; /* the reply shows the score computed, -0 included */
+        score = packed_score(o, score);
         if (exists && score == cur)
             continue;
         (void)zset_set(&o, m->p, m->len, score);
@@ -221,7 +230,7 @@ out:
 
 void cmd_zincrby(struct client *c)
 {
-    bool bad;
+    bool bad, exists;
     double incr, cur = 0, score;
     struct db_entry *e;
     struct obj *o;
@@ -233,16 +242,19 @@ void cmd_zincrby(struct client *c)
     if (bad)
         return;
     o = e ? e->val : NULL;
-    if (o)
-        (void)zset_score(o, c->argv[3].p, c->argv[3].len, &cur);
-    score = cur + incr;
+    exists = o && zset_score(o, c->argv[3].p, c->argv[3].len, &cur);
+    score = exists ? cur + incr : incr; /* a new member takes the increment as is (-0) */
     if (isnan(score)) {
         reply_error(c, "ERR resulting score is not a number (NaN)");
         return;
     }
+    if (exists && score == cur) {
+        reply_double(c, score); /* nothing changed: no effect, no WATCH touch */
+        return;
+    }
     if (!o)
         o = zset_new();
-    (void)zset_set(&o, c->argv[3].p, c->argv[3].len, score);
+    (void)zset_set(&o, c->argv[3].p, c->argv[3].len, packed_score(o, score));
     if (e)
         store(c, e, o);
     else
@@ -335,16 +347,26 @@ void cmd_zrevrank(struct client *c)
 
 /* ---- Ranges ------------------------------------------------------------ */
 
+/* A score bound as Redis reads it: an optional '(' then strtod() of the
+ * rest, which must be used up ("" reads 0, leading blanks are allowed,
+ * 1e400 is inf), and not NaN. */
 static bool parse_score_bound(const struct client_arg *a, double *v, bool *ex)
 {
-    const char *p = a->p;
-    size_t len = a->len;
-    *ex = len > 0 && p[0] == '(';
-    if (*ex) {
-        p++;
-        len--;
-    }
-    return util_str_to_double(p, len, v);
+    char stack[128], *buf, *end;
+    size_t skip;
+    bool ok;
+    *ex = a->len > 0 && a->p[0] == '(';
+    skip = *ex ? 1 : 0;
+    if (memchr(a->p, '\0', a->len))
+        return false; /* strtod would stop at the NUL */
+    buf = a->len - skip < sizeof(stack) ? stack : mem_alloc(a->len - skip + 1);
+    memcpy(buf, a->p + skip, a->len - skip);
+    buf[a->len - skip] = '\0';
+    *v = strtod(buf, &end);
+    ok = *end == '\0' && !isnan(*v);
+    if (buf != stack)
+        mem_free(buf);
+    return ok;
 }
 
 static bool parse_lex_bound(const struct client_arg *a, struct zset_lex *b)
@@ -451,20 +473,27 @@ static struct zset_elem *range_collect(const struct obj *o, const struct zrange 
     return out;
 }
 
-/* Options after the two bounds, from argv[first]. store: ZRANGESTORE
- * (no WITHSCORES). False after replying the error. */
-static bool parse_zrange_opts(struct client *c, int first, struct zrange *r, bool store)
+/* Options after the two bounds, from argv[first]. store: ZRANGESTORE (no
+ * WITHSCORES). by_allowed: ZRANGE/ZRANGESTORE take BYSCORE, BYLEX and REV;
+ * the older forms (ZREVRANGE, ZRANGEBYSCORE, ...) fix them. A repeated or
+ * conflicting BYSCORE/BYLEX/REV is a syntax error. False after replying. */
+static bool parse_zrange_opts(struct client *c, int first, struct zrange *r, bool store,
+                              bool by_allowed)
 {
+    bool by_seen = false, rev_seen = false;
     for (int i = first; i < c->argc; i++) {
-        if (client_arg_is(c, i, "byscore"))
+        if (by_allowed && !by_seen && client_arg_is(c, i, "byscore")) {
             r->by = BY_SCORE;
-        else if (client_arg_is(c, i, "bylex"))
+            by_seen = true;
+        } else if (by_allowed && !by_seen && client_arg_is(c, i, "bylex")) {
             r->by = BY_LEX;
-        else if (client_arg_is(c, i, "rev"))
+            by_seen = true;
+        } else if (by_allowed && !rev_seen && client_arg_is(c, i, "rev")) {
             r->rev = true;
-        else if (!store && client_arg_is(c, i, "withscores"))
+            rev_seen = true;
+        } else if (!store && client_arg_is(c, i, "withscores")) {
             r->withscores = true;
-        else if (client_arg_is(c, i, "limit") && i + 2 < c->argc) {
+        } else if (client_arg_is(c, i, "limit") && i + 2 < c->argc) {
             if (!arg_ll(c, i + 1, &r->offset) || !arg_ll(c, i + 2, &r->count)) {
                 reply_err_not_int(c);
                 return false;
@@ -493,12 +522,16 @@ static bool parse_zrange_opts(struct client *c, int first, struct zrange *r, boo
 static void zrange_run(struct client *c, int key, const struct zrange *r, int dst)
 {
     bool bad;
-    struct db_entry *e = zset_at_arg(c, key, false, &bad);
+    struct db_entry *e;
     size_t lo, hi, n;
     struct zset_elem *elems;
+    /* As Redis: the bounds are checked before the key's type. */
+    if (!range_interval(c, NULL, r, &c->argv[key + 1], &c->argv[key + 2], &lo, &hi))
+        return;
+    e = zset_at_arg(c, key, false, &bad);
     if (bad)
         return;
-    if (!range_interval(c, e ? e->val : NULL, r, &c->argv[key + 1], &c->argv[key + 2], &lo, &hi))
+    if (e && !range_interval(c, e->val, r, &c->argv[key + 1], &c->argv[key + 2], &lo, &hi))
         return;
     elems = e ? range_collect(e->val, r, lo, hi, &n) : (n = 0, NULL);
     if (dst > 0) {
@@ -526,49 +559,30 @@ static void zrange_run(struct client *c, int key, const struct zrange *r, int ds
 void cmd_zrange(struct client *c)
 {
     struct zrange r = {BY_RANK, false, false, false, 0, -1};
-    if (parse_zrange_opts(c, 4, &r, false))
+    if (parse_zrange_opts(c, 4, &r, false, true))
         zrange_run(c, 1, &r, 0);
 }
 
 void cmd_zrangestore(struct client *c)
 {
     struct zrange r = {BY_RANK, false, false, false, 0, -1};
-    if (parse_zrange_opts(c, 5, &r, true))
+    if (parse_zrange_opts(c, 5, &r, true, true))
         zrange_run(c, 2, &r, 1);
 }
 
 void cmd_zrevrange(struct client *c)
 {
     struct zrange r = {BY_RANK, true, false, false, 0, -1};
-    if (c->argc == 5 && client_arg_is(c, 4, "withscores"))
-        r.withscores = true;
-    else if (c->argc != 4) {
-        reply_err_syntax(c);
-        return;
-    }
-    zrange_run(c, 1, &r, 0);
+    if (parse_zrange_opts(c, 4, &r, false, false))
+        zrange_run(c, 1, &r, 0);
 }
 
 /* ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX. */
 static void range_by_generic(struct client *c, enum zby by, bool rev)
 {
     struct zrange r = {by, rev, false, false, 0, -1};
-    for (int i = 4; i < c->argc; i++) {
-        if (by == BY_SCORE && client_arg_is(c, i, "withscores")) {
-            r.withscores = true;
-        } else if (client_arg_is(c, i, "limit") && i + 2 < c->argc) {
-            if (!arg_ll(c, i + 1, &r.offset) || !arg_ll(c, i + 2, &r.count)) {
-                reply_err_not_int(c);
-                return;
-            }
-            r.limited = true;
-            i += 2;
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
-    zrange_run(c, 1, &r, 0);
+    if (parse_zrange_opts(c, 4, &r, false, false))
+        zrange_run(c, 1, &r, 0);
 }
 
 void cmd_zrangebyscore(struct client *c)
@@ -596,8 +610,11 @@ static void count_generic(struct client *c, enum zby by)
     struct zrange r = {by, false, false, false, 0, -1};
     bool bad;
     size_t lo, hi;
-    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
-    if (!bad && range_interval(c, e ? e->val : NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
+    struct db_entry *e;
+    if (!range_interval(c, NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
+        return; /* the bounds before the key's type, as Redis */
+    e = zset_at_arg(c, 1, false, &bad);
+    if (!bad && (!e || range_interval(c, e->val, &r, &c->argv[2], &c->argv[3], &lo, &hi)))
         reply_int(c, (long long)(hi - lo));
 }
 
@@ -617,10 +634,13 @@ static void remrange_generic(struct client *c, enum zby by, const char *name)
     bool bad;
     size_t lo, hi, n;
     struct zset_elem *elems;
-    struct db_entry *e = zset_at_arg(c, 1, true, &bad);
+    struct db_entry *e;
     struct obj *o;
     char **copies;
-    if (bad || !range_interval(c, e ? e->val : NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
+    if (!range_interval(c, NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
+        return; /* the bounds before the key's type, as Redis */
+    e = zset_at_arg(c, 1, true, &bad);
+    if (bad || (e && !range_interval(c, e->val, &r, &c->argv[2], &c->argv[3], &lo, &hi)))
         return;
     if (!e || hi == lo) {
         reply_int(c, 0);
@@ -938,15 +958,17 @@ static double weighted(double score, double weight)
     return isnan(v) ? 0 : v; /* inf * 0, as Redis */
 }
 
-static double aggregate(enum zagg agg, double a, double b)
+/* Fold val into acc. A NaN val (inf * 0) leaves MIN and MAX unchanged (the
+ * comparison is false) and makes SUM 0, as Redis; acc is never NaN. */
+static double aggregate(enum zagg agg, double acc, double val)
 {
     double v;
     if (agg == AGG_MIN)
-        return a < b ? a : b;
+        return val < acc ? val : acc;
     if (agg == AGG_MAX)
-        return a > b ? a : b;
-    v = a + b;
-    return isnan(v) ? 0 : v; /* inf + -inf */
+        return val > acc ? val : acc;
+    v = acc + val;
+    return isnan(v) ? 0 : v; /* inf + -inf, or a NaN val */
 }
 
 typedef void zin_visit_fn(const char *m, size_t len, double score, void *ctx);
@@ -974,7 +996,7 @@ static void in_foreach(const struct zin *in, zin_visit_fn *fn, void *ctx)
 
 struct zop_ctx {
     struct obj *out;        /* result being built */
-    const struct zin *ins;  /* all inputs */
+    const struct zin *ins;  /* inputs, smallest first (UNION, INTER) */
     int nin;                /* number of inputs */
     int self;               /* index of the input being walked */
     enum zop op;
@@ -989,8 +1011,10 @@ static void zop_visit(const char *m, size_t len, double score, void *arg)
     if (x->limit && zset_len(x->out) >= x->limit)
         return;
     if (x->op == ZOP_UNION) {
+        /* As Redis: a member's first score has NaN as 0, later ones are
+         * aggregated raw. */
         if (zset_score(x->out, m, len, &cur))
-            acc = aggregate(x->agg, cur, acc);
+            acc = aggregate(x->agg, cur, score * x->ins[x->self].weight);
         (void)zset_set(&x->out, m, len, acc);
         return;
     }
@@ -1002,19 +1026,35 @@ static void zop_visit(const char *m, size_t len, double score, void *arg)
         has = in_has(&x->ins[i], m, len, &s);
         if (x->op == ZOP_DIFF ? has : !has)
             return;
+        /* Redis: only the first input's NaN (inf * 0) becomes 0; the
+         * others are aggregated as they are (MIN/MAX then keep acc). */
         if (x->op == ZOP_INTER)
-            acc = aggregate(x->agg, acc, weighted(s, x->ins[i].weight));
+            acc = aggregate(x->agg, acc, s * x->ins[i].weight);
     }
     if (x->op == ZOP_DIFF)
         acc = score;
     (void)zset_set(&x->out, m, len, acc);
 }
 
+/* Sort inputs by size, smallest first, keeping the order of equals (Redis
+ * aggregates in this order, which floating-point sums can tell). */
+static void sort_by_size(struct zin *ins, int n)
+{
+    for (int i = 1; i < n; i++) {
+        struct zin t = ins[i];
+        int j = i;
+        for (; j > 0 && in_len(&ins[j - 1]) > in_len(&t); j--)
+            ins[j] = ins[j - 1];
+        ins[j] = t;
+    }
+}
+
 /* Compute the result of op into a new sorted set. */
-static struct obj *zop_compute(enum zop op, enum zagg agg, const struct zin *ins, int n,
-                               size_t limit)
+static struct obj *zop_compute(enum zop op, enum zagg agg, struct zin *ins, int n, size_t limit)
 {
     struct zop_ctx x = {zset_new(), ins, n, 0, op, agg, limit};
+    if (op != ZOP_DIFF)
+        sort_by_size(ins, n);
     if (op == ZOP_UNION) {
         for (int i = 0; i < n; i++) {
             x.self = i;
@@ -1022,15 +1062,9 @@ static struct obj *zop_compute(enum zop op, enum zagg agg, const struct zin *ins
         }
         return x.out;
     }
-    if (op == ZOP_INTER) {
-        for (int i = 0; i < n; i++) {
-            if (!ins[i].o)
-                return x.out; /* empty */
-            if (in_len(&ins[i]) < in_len(&ins[x.self]))
-                x.self = i;
-        }
-    }
-    in_foreach(&ins[x.self], zop_visit, &x);
+    if (op == ZOP_INTER && !ins[0].o)
+        return x.out; /* a missing input: empty */
+    in_foreach(&ins[0], zop_visit, &x);
     return x.out;
 }
 
@@ -1060,8 +1094,16 @@ static struct zin *parse_zop(struct client *c, int first, enum zop op, bool allo
         return NULL;
     }
     ins = mem_alloc((size_t)numkeys * sizeof(*ins));
-    for (i = 0; i < numkeys; i++)
+    /* As Redis: the inputs' types are checked before the options. */
+    for (i = 0; i < numkeys; i++) {
+        struct db_entry *e = lookup_read(c, first + 1 + i);
+        if (e && e->val->type != OBJ_ZSET && e->val->type != OBJ_SET) {
+            reply_err_wrongtype(c);
+            goto bad;
+        }
+        ins[i].o = e ? e->val : NULL;
         ins[i].weight = 1.0;
+    }
     for (i = first + 1 + (int)numkeys; i < c->argc; i++) {
         if (limit && client_arg_is(c, i, "limit") && i + 1 < c->argc) {
             long long l;
@@ -1100,14 +1142,6 @@ static struct zin *parse_zop(struct client *c, int first, enum zop op, bool allo
             reply_err_syntax(c);
             goto bad;
         }
-    }
-    for (i = 0; i < numkeys; i++) {
-        struct db_entry *e = lookup_read(c, first + 1 + i);
-        if (e && e->val->type != OBJ_ZSET && e->val->type != OBJ_SET) {
-            reply_err_wrongtype(c);
-            goto bad;
-        }
-        ins[i].o = e ? e->val : NULL;
     }
     *nin = (int)numkeys;
     return ins;
@@ -1206,6 +1240,10 @@ void cmd_zintercard(struct client *c)
 
 /* ---- ZSCAN ------------------------------------------------------------- */
 
+/* The encoding of the set being scanned: Redis's listpack keeps scores as
+ * text and ZSCAN returns that text, integers in decimal. */
+static bool zscan_packed;
+
 static void zscan_visit(const struct zset_elem *e, void *arg)
 {
     struct cmd_scan *x = arg;
@@ -1213,7 +1251,12 @@ static void zscan_visit(const struct zset_elem *e, void *arg)
     int len;
     if (!cmd_scan_match(x, e->m, e->mlen))
         return;
-    len = util_double_to_str(num, sizeof(num), e->score);
+    /* Redis's double2ll: integral and within +-(LLONG_MAX / 2) as doubles. */
+    if (zscan_packed && e->score >= (double)(-LLONG_MAX / 2) &&
+        e->score <= (double)(LLONG_MAX / 2) && e->score == (double)(long long)e->score)
+        len = util_ll_to_str(num, sizeof(num), (long long)e->score);
+    else
+        len = util_double_to_str(num, sizeof(num), e->score);
     resp_w_bulk(&x->out, e->m, e->mlen);
     resp_w_bulk(&x->out, num, (size_t)len); /* scores are strings in SCAN replies */
     x->count++;
@@ -1221,6 +1264,7 @@ static void zscan_visit(const struct zset_elem *e, void *arg)
 
 static uint64_t zscan_step(const struct obj *o, uint64_t cursor, struct cmd_scan *x)
 {
+    zscan_packed = o->encoding == OBJ_ENC_PACKED;
     return zset_scan(o, cursor, zscan_visit, x);
 }
 

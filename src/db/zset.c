@@ -404,9 +404,10 @@ bool zset_set(struct obj **op, const char *m, size_t len, double score)
         size_t at = 0, rank, grow = sizeof(double) + varint_len(len) + len;
         struct zset_elem e = {NULL, 0, 0};
         bool found = packed_find(o, m, len, &at, &rank, &e);
-        bool fits = len <= zset_max_packed_value &&
-                    (found || packed_count(o) < zset_max_packed_entries) &&
-                    o->len + grow <= ZSET_PACKED_BYTES_MAX;
+        /* Only a new member converts (as Redis): an update keeps the size. */
+        bool fits = found || (len <= zset_max_packed_value &&
+                              packed_count(o) < zset_max_packed_entries &&
+                              o->len + grow <= ZSET_PACKED_BYTES_MAX);
         if (fits) {
             size_t to = at;
             if (found) {
