@@ -687,6 +687,12 @@ void cmd_bgrewriteaof(struct client *c)
 
 void cmd_monitor(struct client *c)
 {
+    if (c->flags & CLIENT_MULTI) {
+        /* Queued in a transaction (EXEC runs it with MULTI still set): Redis
+         * refuses, since a transaction's client expects one reply each. */
+        reply_error(c, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
     if (c->flags & CLIENT_MONITOR)
         return;
     c->flags |= CLIENT_MONITOR;

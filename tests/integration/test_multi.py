@@ -1398,3 +1398,17 @@ def test_watch_failure_wins_over_rollback(c, c2):
     assert c("INCR", "s") == QUEUED
     assert c("EXEC") == NULL_ARRAY
     assert c("EXISTS", "a") == b":0\r\n"
+
+
+def test_monitor_inside_exec_is_refused(c):
+    """Redis 7.0: MONITOR queued in a transaction fails when EXEC runs it. In
+    engram that failure rolls the transaction back (docs/transactions.md)."""
+    assert c("MULTI") == OK
+    assert c("MONITOR") == QUEUED
+    reply = c("EXEC")
+    if conftest.AGAINST_REDIS:
+        assert reply == b"*1\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n"
+    else:
+        assert reply == (b"-EXECABORT Transaction rolled back: command 1 (MONITOR) failed: "
+                         b"ERR MONITOR isn't allowed for DENY BLOCKING client\r\n")
+    assert c("PING") == b"+PONG\r\n"  # not a monitor
