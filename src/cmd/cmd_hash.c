@@ -386,17 +386,13 @@ void cmd_hrandfield(struct client *c)
     if (bad)
         return;
     if (c->argc == 2) {
+        struct hash_pair p;
         if (!e) {
             reply_null(c);
             return;
         }
-        all = hash_pairs(e->val);
-        n = hash_len(e->val);
-        {
-            const struct hash_pair *p = &all[util_rand_u64() % n];
-            reply_bulk(c, p->f, p->flen);
-        }
-        mem_free(all);
+        hash_random(e->val, &p);
+        reply_bulk(c, p.f, p.flen);
         return;
     }
     n = e ? hash_len(e->val) : 0;
@@ -404,14 +400,19 @@ void cmd_hrandfield(struct client *c)
         reply_array(c, 0);
         return;
     }
-    all = hash_pairs(e->val);
     if (count < 0) {
-        /* Repeats allowed: |count| independent picks. */
+        /* Repeats allowed: |count| independent O(1) picks. */
         unsigned long long picks = (unsigned long long)(-count);
         reply_array(c, (long long)(withvalues && c->resp == 2 ? picks * 2 : picks));
-        for (unsigned long long i = 0; i < picks && !client_gone(c); i++)
-            reply_pair(c, &all[util_rand_u64() % n], withvalues);
-    } else {
+        for (unsigned long long i = 0; i < picks && !client_gone(c); i++) {
+            struct hash_pair p;
+            hash_random(e->val, &p);
+            reply_pair(c, &p, withvalues);
+        }
+        return;
+    }
+    all = hash_pairs(e->val);
+    {
         /* Distinct: a partial Fisher-Yates shuffle of the pairs. */
         size_t picks = (unsigned long long)count < n ? (size_t)count : n;
         reply_array(c, (long long)(withvalues && c->resp == 2 ? picks * 2 : picks));

@@ -193,16 +193,43 @@ static size_t *pick_distinct(size_t n, size_t k)
     return idx;
 }
 
+/* k distinct random members of o (k < set_len / 3) as copies in a new set
+ * object, by repeated O(1) picks; NULL if the picks stall (ht_random is not
+ * perfectly uniform), then the caller shuffles instead. */
+static struct obj *pick_few(const struct obj *o, size_t k)
+{
+    struct obj *got = NULL;
+    for (size_t tries = 0; tries < k * 64 + 64; tries++) {
+        struct set_member m;
+        set_random(o, &m);
+        if (!got)
+            got = set_new_for(m.p, m.len);
+        (void)set_add(&got, m.p, m.len);
+        if (set_len(got) == k)
+            return got;
+    }
+    if (got)
+        set_free(got);
+    return NULL;
+}
+
+/* dst = src, pointing into dst's own number buffer for an intset member. */
+static void copy_member(struct set_member *dst, const struct set_member *src)
+{
+    *dst = *src;
+    if (src->p == src->num)
+        dst->p = dst->num;
+}
+
 void cmd_spop(struct client *c)
 {
     bool bad;
     struct db_entry *e;
     long long count = 1;
     size_t n, k;
-    struct set_member *all;
-    size_t *idx;
+    struct set_member *chosen;
+    struct obj *few = NULL, *o;
     struct effect_arg *args;
-    struct obj *o;
     if (c->argc > 3) {
         reply_err_syntax(c);
         return;
@@ -224,20 +251,29 @@ void cmd_spop(struct client *c)
     o = e->val;
     n = set_len(o);
     k = (unsigned long long)count < n ? (size_t)count : n;
-    all = set_members(o);
-    idx = pick_distinct(n, k);
+    /* Few of many: O(k) random picks; otherwise list and shuffle, O(n). */
+    if (k * 3 < n && (few = pick_few(o, k)) != NULL) {
+        chosen = set_members(few);
+    } else {
+        struct set_member *all = set_members(o);
+        size_t *idx = pick_distinct(n, k);
+        chosen = mem_alloc(k * sizeof(*chosen));
+        for (size_t i = 0; i < k; i++)
+            copy_member(&chosen[i], &all[idx[i]]);
+        mem_free(idx);
+        mem_free(all);
+    }
     if (c->argc == 2)
-        reply_bulk(c, all[idx[0]].p, all[idx[0]].len);
+        reply_bulk(c, chosen[0].p, chosen[0].len);
     else
         reply_set(c, (long long)k);
     args = mem_alloc((k + 2) * sizeof(*args));
     args[0] = EFFECT_LIT("SREM");
     args[1] = arg_of(c, 1);
     for (size_t i = 0; i < k; i++) {
-        const struct set_member *m = &all[idx[i]];
         if (c->argc == 3)
-            reply_bulk(c, m->p, m->len);
-        args[2 + i] = EFFECT_ARG(m->p, m->len);
+            reply_bulk(c, chosen[i].p, chosen[i].len);
+        args[2 + i] = EFFECT_ARG(chosen[i].p, chosen[i].len);
     }
     if (k == n) {
         struct effect_arg del[2] = {EFFECT_LIT("DEL"), arg_of(c, 1)};
@@ -245,16 +281,17 @@ void cmd_spop(struct client *c)
     } else {
         effect_add(c->db_index, (int)k + 2, args);
     }
-    /* Remove after encoding: members borrow from o. */
+    /* Remove after encoding: table members borrow from o, and each removal
+     * frees only its own node. */
     for (size_t i = 0; i < k; i++) {
-        const struct set_member *m = &all[idx[i]];
-        bool removed = set_rem(&o, m->p, m->len);
+        bool removed = set_rem(&o, chosen[i].p, chosen[i].len);
         ASSERT(removed);
         (void)removed;
     }
     mem_free(args);
-    mem_free(idx);
-    mem_free(all);
+    mem_free(chosen);
+    if (few)
+        set_free(few);
     store(c, e, o);
     if (set_len(o) == 0)
         db_delete_entry(c->db, e);
@@ -266,7 +303,7 @@ void cmd_srandmember(struct client *c)
     struct db_entry *e;
     long long count;
     size_t n;
-    struct set_member *all;
+    struct set_member m, *all;
     if (c->argc > 3) {
         reply_err_syntax(c);
         return;
@@ -287,13 +324,8 @@ void cmd_srandmember(struct client *c)
             reply_null(c);
             return;
         }
-        all = set_members(e->val);
-        n = set_len(e->val);
-        {
-            const struct set_member *m = &all[util_rand_u64() % n];
-            reply_bulk(c, m->p, m->len);
-        }
-        mem_free(all);
+        set_random(e->val, &m);
+        reply_bulk(c, m.p, m.len);
         return;
     }
     if (!e || count == 0) {
@@ -301,23 +333,39 @@ void cmd_srandmember(struct client *c)
         return;
     }
     n = set_len(e->val);
-    all = set_members(e->val);
     if (count < 0) {
         unsigned long long picks = (unsigned long long)(-count);
         reply_array(c, (long long)picks);
         for (unsigned long long i = 0; i < picks && !client_gone(c); i++) {
-            const struct set_member *m = &all[util_rand_u64() % n];
-            reply_bulk(c, m->p, m->len);
+            set_random(e->val, &m);
+            reply_bulk(c, m.p, m.len);
         }
-    } else {
+        return;
+    }
+    if ((unsigned long long)count * 3 < n) {
+        /* Few of many: O(count) picks, not a copy of the whole set. */
+        struct obj *few = pick_few(e->val, (size_t)count);
+        if (few) {
+            size_t k = set_len(few);
+            all = set_members(few);
+            reply_array(c, (long long)k);
+            for (size_t i = 0; i < k; i++)
+                reply_bulk(c, all[i].p, all[i].len);
+            mem_free(all);
+            set_free(few);
+            return;
+        }
+    }
+    {
         size_t k = (unsigned long long)count < n ? (size_t)count : n;
         size_t *idx = pick_distinct(n, k);
+        all = set_members(e->val);
         reply_array(c, (long long)k);
         for (size_t i = 0; i < k; i++)
             reply_bulk(c, all[idx[i]].p, all[idx[i]].len);
         mem_free(idx);
+        mem_free(all);
     }
-    mem_free(all);
 }
 
 void cmd_smove(struct client *c)

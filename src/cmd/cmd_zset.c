@@ -902,16 +902,25 @@ void cmd_zrandmember(struct client *c)
         return;
     }
     n = zset_len(e->val);
+    if (c->argc == 2 || count < 0) {
+        /* One or |count| independent picks: a random rank each, O(log n). */
+        unsigned long long picks = c->argc == 2 ? 1 : (unsigned long long)(-count);
+        if (c->argc >= 3)
+            reply_elems_header(c, (size_t)picks, withscores);
+        for (unsigned long long i = 0; i < picks && !client_gone(c); i++) {
+            struct zset_iter it;
+            struct zset_elem el;
+            zset_iter_init(&it, e->val, (size_t)(util_rand_u64() % n), false);
+            (void)zset_iter_next(&it, &el);
+            if (c->argc == 2)
+                reply_bulk(c, el.m, el.mlen);
+            else
+                reply_elem(c, &el, withscores);
+        }
+        return;
+    }
     all = range_collect(e->val, &r, 0, n, &n);
-    if (c->argc == 2) {
-        const struct zset_elem *el = &all[util_rand_u64() % n];
-        reply_bulk(c, el->m, el->mlen);
-    } else if (count < 0) {
-        unsigned long long picks = (unsigned long long)(-count);
-        reply_elems_header(c, (size_t)picks, withscores);
-        for (unsigned long long i = 0; i < picks && !client_gone(c); i++)
-            reply_elem(c, &all[util_rand_u64() % n], withscores);
-    } else {
+    {
         size_t k = (unsigned long long)count < n ? (size_t)count : n;
         reply_elems_header(c, k, withscores);
         for (size_t i = 0; i < k; i++) {

@@ -27,6 +27,7 @@
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/varint.h"
 #include "db/db.h"
 #include "ds/ht.h"
@@ -326,6 +327,21 @@ struct hash_pair *hash_pairs(const struct obj *o)
     ht_foreach(table_of(o), collect_pair, &x);
     ASSERT(x.n == n);
     return x.out;
+}
+
+void hash_random(const struct obj *o, struct hash_pair *out)
+{
+    ASSERT(hash_len(o) > 0);
+    if (o->encoding == OBJ_ENC_PACKED) {
+        size_t pos = sizeof(uint32_t);
+        uint32_t i = (uint32_t)(util_rand_u64() % packed_count(o));
+        for (uint32_t k = 0; k <= i; k++) { /* small: bounded by the packed limits */
+            packed_next(o, &pos, &out->f, &out->flen);
+            packed_next(o, &pos, &out->v, &out->vlen);
+        }
+        return;
+    }
+    pair_of((const struct hnode *)ht_random(table_of(o), util_rand_u64), out);
 }
 
 struct scan_ctx {

@@ -49,6 +49,8 @@ bool hash_del(struct obj **o, const char *f, size_t flen);
 /* Every pair, in the hash's order, into a new array (mem_free it) of
  * hash_len() entries; NULL when empty. Valid until o changes. */
 struct hash_pair *hash_pairs(const struct obj *o);
+/* A random pair of a non-empty hash (a table's pick is close to uniform). */
+void hash_random(const struct obj *o, struct hash_pair *out);
 /* One step of HSCAN from cursor: calls fn for the pairs at that position;
  * returns the next cursor (0 at the end). A packed hash is done in one step. */
 typedef void hash_visit_fn(const struct hash_pair *p, void *ctx);

@@ -278,6 +278,18 @@ struct set_member *set_members(const struct obj *o)
     return x.out;
 }
 
+void set_random(const struct obj *o, struct set_member *out)
+{
+    ASSERT(set_len(o) > 0);
+    if (o->encoding == OBJ_ENC_INTSET) {
+        uint32_t i = (uint32_t)(util_rand_u64() % iset_count(o));
+        out->len = (size_t)util_ll_to_str(out->num, sizeof(out->num), iset_at(o, i));
+        out->p = out->num;
+        return;
+    }
+    member_of((const struct snode *)ht_random(table_of(o), util_rand_u64), out);
+}
+
 struct scan_ctx {
     set_visit_fn *fn;
     void *ctx;

@@ -47,6 +47,9 @@ bool set_rem(struct obj **o, const char *m, size_t len);
  * when empty. Valid until o changes (num-backed members: until the array
  * is freed). */
 struct set_member *set_members(const struct obj *o);
+/* A random member of a non-empty set: O(1) (a table's pick is close to
+ * uniform, as ht_random's). */
+void set_random(const struct obj *o, struct set_member *out);
 /* One step of SSCAN (intsets in one step); returns the next cursor. */
 typedef void set_visit_fn(const struct set_member *m, void *ctx);
 uint64_t set_scan(const struct obj *o, uint64_t cursor, set_visit_fn *fn, void *ctx);
