@@ -6,6 +6,8 @@
  *
  * Threads: any.
  */
+#include "core/buf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,4 +66,18 @@ static inline bool varint_get_bytes(const char *p, size_t len, size_t *pos, cons
     *slen = (size_t)l;
     *pos += used + (size_t)l;
     return true;
+}
+
+/* Append a varint. */
+static inline void varint_append(struct buf *out, uint64_t v)
+{
+    char tmp[10];
+    buf_append(out, tmp, varint_put(tmp, v));
+}
+
+/* Append a varint length and the bytes (the snapshot forms' strings). */
+static inline void varint_append_bytes(struct buf *out, const char *p, size_t len)
+{
+    varint_append(out, len);
+    buf_append(out, p, len);
 }

@@ -392,25 +392,14 @@ struct obj *hash_dup(const struct obj *o)
     return n;
 }
 
-static void free_hnode(struct ht_node *n, void *ctx)
-{
-    (void)ctx;
-    mem_free(n);
-}
-
 void hash_free(struct obj *o)
 {
     if (o->encoding == OBJ_ENC_TABLE) {
         struct ht *t = table_of(o);
-        ht_destroy(t, free_hnode, NULL);
+        ht_destroy_mem_nodes(t);
         mem_free(t);
     }
     mem_free(o);
-}
-
-static void add_node_bytes(struct ht_node *n, void *arg)
-{
-    *(size_t *)arg += mem_usable_bytes(n);
 }
 
 size_t hash_mem_bytes(const struct obj *o)
@@ -418,8 +407,7 @@ size_t hash_mem_bytes(const struct obj *o)
     size_t bytes = mem_usable_bytes(o);
     if (o->encoding == OBJ_ENC_TABLE) {
         struct ht *t = table_of(o);
-        bytes += mem_usable_bytes(t) + (t->sizes[0] + t->sizes[1]) * sizeof(void *);
-        ht_foreach(t, add_node_bytes, &bytes);
+        bytes += mem_usable_bytes(t) + ht_mem_bytes(t, true);
     }
     return bytes;
 }
@@ -428,13 +416,10 @@ void hash_encode(const struct obj *o, struct buf *out)
 {
     size_t n = hash_len(o);
     struct hash_pair *all = hash_pairs(o);
-    char tmp[10];
-    buf_append(out, tmp, varint_put(tmp, n));
+    varint_append(out, n);
     for (size_t i = 0; i < n; i++) {
-        buf_append(out, tmp, varint_put(tmp, all[i].flen));
-        buf_append(out, all[i].f, all[i].flen);
-        buf_append(out, tmp, varint_put(tmp, all[i].vlen));
-        buf_append(out, all[i].v, all[i].vlen);
+        varint_append_bytes(out, all[i].f, all[i].flen);
+        varint_append_bytes(out, all[i].v, all[i].vlen);
     }
     mem_free(all);
 }

@@ -241,12 +241,10 @@ size_t list_mem_bytes(const struct obj *o)
 void list_encode(const struct obj *o, struct buf *out)
 {
     const struct list *l = list_of(o);
-    char tmp[10];
-    buf_append(out, tmp, varint_put(tmp, l->count));
+    varint_append(out, l->count);
     for (size_t i = 0; i < l->count; i++) {
         const struct list_elem *e = l->ring[slot(l, i)];
-        buf_append(out, tmp, varint_put(tmp, e->len));
-        buf_append(out, e->data, e->len);
+        varint_append_bytes(out, e->data, e->len);
     }
 }
 

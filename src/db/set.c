@@ -337,25 +337,14 @@ struct obj *set_dup(const struct obj *o)
     return n;
 }
 
-static void free_node(struct ht_node *n, void *ctx)
-{
-    (void)ctx;
-    mem_free(n);
-}
-
 void set_free(struct obj *o)
 {
     if (o->encoding == OBJ_ENC_TABLE) {
         struct ht *t = table_of(o);
-        ht_destroy(t, free_node, NULL);
+        ht_destroy_mem_nodes(t);
         mem_free(t);
     }
     mem_free(o);
-}
-
-static void add_node_bytes(struct ht_node *n, void *arg)
-{
-    *(size_t *)arg += mem_usable_bytes(n);
 }
 
 size_t set_mem_bytes(const struct obj *o)
@@ -363,8 +352,7 @@ size_t set_mem_bytes(const struct obj *o)
     size_t bytes = mem_usable_bytes(o);
     if (o->encoding == OBJ_ENC_TABLE) {
         struct ht *t = table_of(o);
-        bytes += mem_usable_bytes(t) + (t->sizes[0] + t->sizes[1]) * sizeof(void *);
-        ht_foreach(t, add_node_bytes, &bytes);
+        bytes += mem_usable_bytes(t) + ht_mem_bytes(t, true);
     }
     return bytes;
 }
@@ -373,12 +361,9 @@ void set_encode(const struct obj *o, struct buf *out)
 {
     size_t n = set_len(o);
     struct set_member *all = set_members(o);
-    char tmp[10];
-    buf_append(out, tmp, varint_put(tmp, n));
-    for (size_t i = 0; i < n; i++) {
-        buf_append(out, tmp, varint_put(tmp, all[i].len));
-        buf_append(out, all[i].p, all[i].len);
-    }
+    varint_append(out, n);
+    for (size_t i = 0; i < n; i++)
+        varint_append_bytes(out, all[i].p, all[i].len);
     mem_free(all);
 }
 

@@ -716,7 +716,7 @@ size_t zset_mem_bytes(const struct obj *o)
     if (o->encoding == OBJ_ENC_SKIPLIST) {
         const struct zsl *z = zsl_of(o);
         bytes += mem_usable_bytes(z) + mem_usable_bytes(z->header) +
-                 (z->dict.sizes[0] + z->dict.sizes[1]) * sizeof(void *);
+                 ht_mem_bytes((struct ht *)&z->dict, false);
         for (struct zsl_node *x = z->header->level[0].forward; x; x = x->level[0].forward)
             bytes += mem_usable_bytes(x);
     }
@@ -727,13 +727,11 @@ void zset_encode(const struct obj *o, struct buf *out)
 {
     struct zset_iter it;
     struct zset_elem e;
-    char tmp[10];
-    buf_append(out, tmp, varint_put(tmp, zset_len(o)));
+    varint_append(out, zset_len(o));
     zset_iter_init(&it, o, 0, false);
     while (zset_iter_next(&it, &e)) {
         buf_append(out, &e.score, sizeof(double)); /* engram runs on little-endian hosts */
-        buf_append(out, tmp, varint_put(tmp, e.mlen));
-        buf_append(out, e.m, e.mlen);
+        varint_append_bytes(out, e.m, e.mlen);
     }
 }
 

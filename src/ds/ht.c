@@ -367,3 +367,27 @@ bool debug_check_ht(const struct ht *h)
     }
     return ht_is_rehashing(h) || (h->tables[1] == NULL && h->used[1] == 0);
 }
+
+static void free_mem_node(struct ht_node *n, void *ctx)
+{
+    (void)ctx;
+    mem_free(n);
+}
+
+void ht_destroy_mem_nodes(struct ht *h)
+{
+    ht_destroy(h, free_mem_node, NULL);
+}
+
+static void add_node_bytes(struct ht_node *n, void *arg)
+{
+    *(size_t *)arg += mem_usable_bytes(n);
+}
+
+size_t ht_mem_bytes(struct ht *h, bool mem_nodes)
+{
+    size_t bytes = (h->sizes[0] + h->sizes[1]) * sizeof(struct ht_node *);
+    if (mem_nodes)
+        ht_foreach(h, add_node_bytes, &bytes);
+    return bytes;
+}

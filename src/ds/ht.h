@@ -86,6 +86,13 @@ uint64_t ht_scan(struct ht *h, uint64_t cursor, ht_visit_fn *fn, void *ctx);
 /* A node chosen at random (not perfectly uniform), or NULL if empty. */
 struct ht_node *ht_random(struct ht *h, uint64_t (*rand_fn)(void));
 
+/* For tables whose nodes are single mem_alloc blocks: free every node, then
+ * the table (ht_destroy with mem_free). */
+void ht_destroy_mem_nodes(struct ht *h);
+/* Bytes the table owns: its bucket arrays, plus its nodes' blocks when
+ * they are single mem_alloc blocks (memory reports). */
+size_t ht_mem_bytes(struct ht *h, bool mem_nodes);
+
 /* Visit every node; fn must not modify the table. */
 void ht_foreach(struct ht *h, ht_visit_fn *fn, void *ctx);
 
