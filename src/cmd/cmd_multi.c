@@ -140,10 +140,12 @@ void cmd_exec(struct client *c)
         return;
     }
     for (int i = 0; i < c->mqueue_count; i++) {
-        /* D4: the WAL failed since these writes were queued (the MISCONF
-         * error is replied by the check). */
-        if (durable_write_refused_for(c, c->mqueue[i].cmd)) {
+        /* D4: the WAL failed since these writes were queued. Redis words a
+         * refused EXEC this way. */
+        char msg[256];
+        if (durable_refusal(c->mqueue[i].cmd, msg, sizeof(msg))) {
             multi_discard(c);
+            reply_errorf(c, "EXECABORT Transaction discarded because of: %s", msg);
             return;
         }
     }

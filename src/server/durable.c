@@ -445,7 +445,7 @@ bool durable_write_refused(struct client *c)
     return durable_write_refused_for(c, c->cmd);
 }
 
-bool durable_write_refused_for(struct client *c, const struct cmd_def *d)
+bool durable_refusal(const struct cmd_def *d, char *msg, size_t cap)
 {
     int err;
     if (!dur.wal_open || !(d->flags & CMD_WRITE))
@@ -453,8 +453,17 @@ bool durable_write_refused_for(struct client *c, const struct cmd_def *d)
     err = wal_failed(&dur.wal);
     if (!err)
         return false;
-    reply_errorf(c, "MISCONF Errors writing to the WAL (%s): writes are refused until the "
-                    "server is restarted and the disk is fixed; reads go on.", strerror(err));
+    snprintf(msg, cap, "MISCONF Errors writing to the WAL (%s): writes are refused until the "
+                       "server is restarted and the disk is fixed; reads go on.", strerror(err));
+    return true;
+}
+
+bool durable_write_refused_for(struct client *c, const struct cmd_def *d)
+{
+    char msg[256];
+    if (!durable_refusal(d, msg, sizeof(msg)))
+        return false;
+    reply_error(c, msg);
     return true;
 }
 

@@ -32,8 +32,10 @@ void durable_shutdown(void);
 /* True (and an error reply sent) if c's command is a write and the WAL
  * has failed. */
 bool durable_write_refused(struct client *c);
-/* The same for command d (EXEC checks its queued commands). */
+/* The same for command d. */
 bool durable_write_refused_for(struct client *c, const struct cmd_def *d);
+/* If command d would be refused (D4), its error text into msg (no reply). */
+bool durable_refusal(const struct cmd_def *d, char *msg, size_t cap);
 /* EXEC: called before each queued command runs, with c->argv its
  * arguments; its keys join the EXEC's requirement and marks. */
 void durable_txn_command(struct client *c, const struct cmd_def *d);

@@ -684,3 +684,21 @@ def test_restart_with_1m_keys(engram):
         rng = random.Random(SEED)
         sample = [rng.randrange(n) for _ in range(1000)]
         assert c.mget(["key:%d" % i for i in sample]) == [b"val:%d" % i for i in sample]
+
+
+def test_exec_after_a_wal_failure_is_discarded(engram):
+    """A transaction whose writes were queued before the WAL failed is
+    refused at EXEC, worded as Redis words a refused EXEC, and runs nothing."""
+    e = engram("--save", "")
+    r = e.raw(timeout=5)
+    try:
+        assert r.call("MULTI") == b"OK"
+        assert r.call("SET", "queued", "1") == b"QUEUED"
+        arm(e, "wal-write", 1, "ENOSPC")
+        assert failing_write(e, "SET", "other", "x") != b"OK"
+        reply = r.call("EXEC")
+        assert isinstance(reply, RespError), reply
+        assert str(reply).startswith("EXECABORT Transaction discarded because of: MISCONF"), reply
+        assert r.call("GET", "queued") is None  # nothing ran
+    finally:
+        r.close()
