@@ -571,32 +571,24 @@ static void block_or_null(struct client *c, const int *keys, int nkeys, int64_t 
 static void bpop_generic(struct client *c, enum list_end end)
 {
     int64_t deadline;
-    int keys[64], nkeys = 0;
-    int *idx = c->argc - 2 <= 64 ? keys : mem_alloc((size_t)(c->argc - 2) * sizeof(int));
+    struct db_entry *e;
+    int i, nkeys = c->argc - 2, *idx;
     if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
-        goto done;
-    for (int k = 0, pref = block_serving_arg(c, 1, c->argc - 2); k < c->argc - 1; k++) {
-        int i = k == 0 ? pref : k; /* the key being served first */
-        bool bad;
-        struct db_entry *e;
-        if (i < 0 || (k > 0 && i == pref))
-            continue;
-        e = list_at_arg(c, i, true, &bad);
-        if (bad)
-            goto done;
-        if (e) {
-            reply_array(c, 2);
-            reply_bulk(c, c->argv[i].p, c->argv[i].len);
-            pop_elems(c, e, i, end, 1, false);
-            goto done;
-        }
-        if (k > 0)
-            idx[nkeys++] = i;
+        return;
+    i = cmd_first_existing(c, 1, c->argc - 2, OBJ_LIST, &e);
+    if (i == -2)
+        return;
+    if (i > 0) {
+        reply_array(c, 2);
+        reply_bulk(c, c->argv[i].p, c->argv[i].len);
+        pop_elems(c, e, i, end, 1, false);
+        return;
     }
+    idx = mem_alloc((size_t)nkeys * sizeof(int));
+    for (int k = 0; k < nkeys; k++)
+        idx[k] = 1 + k;
     block_or_null(c, idx, nkeys, deadline, false);
-done:
-    if (idx != keys)
-        mem_free(idx);
+    mem_free(idx);
 }
 
 void cmd_blpop(struct client *c)
@@ -650,24 +642,16 @@ static bool parse_mpop(struct client *c, int first, long long *numkeys, enum lis
 static bool mpop_first(struct client *c, int first, long long numkeys, enum list_end end,
                        long long count)
 {
-    int last = first + (int)numkeys - 1, pref = block_serving_arg(c, first, last);
-    for (int k = first - 1; k <= last; k++) {
-        int i = k < first ? pref : k; /* the key being served first */
-        bool bad;
-        struct db_entry *e;
-        if (i < 0 || (k >= first && i == pref))
-            continue;
-        e = list_at_arg(c, i, true, &bad);
-        if (bad)
-            return true;
-        if (e) {
-            reply_array(c, 2);
-            reply_bulk(c, c->argv[i].p, c->argv[i].len);
-            pop_elems(c, e, i, end, count, true);
-            return true;
-        }
+    struct db_entry *e;
+    int i = cmd_first_existing(c, first, first + (int)numkeys - 1, OBJ_LIST, &e);
+    if (i == -1)
+        return false;
+    if (i > 0) {
+        reply_array(c, 2);
+        reply_bulk(c, c->argv[i].p, c->argv[i].len);
+        pop_elems(c, e, i, end, count, true);
     }
-    return false;
+    return true;
 }
 
 void cmd_lmpop(struct client *c)

@@ -12,6 +12,7 @@
 #include "cmd/cmd_util.h"
 
 #include "core/clock.h"
+#include "server/block.h"
 #include "server/reply.h"
 
 #include <limits.h>
@@ -138,6 +139,24 @@ bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *
         return false;
     }
     return true;
+}
+
+int cmd_first_existing(struct client *c, int first, int last, int type, struct db_entry **e)
+{
+    int pref = block_serving_arg(c, first, last);
+    for (int k = first - 1; k <= last; k++) {
+        int i = k < first ? pref : k; /* the key being served first */
+        if (i < 0 || (k >= first && i == pref))
+            continue;
+        *e = lookup_write(c, i);
+        if (*e && (int)(*e)->val->type != type) {
+            reply_err_wrongtype(c);
+            return -2;
+        }
+        if (*e)
+            return i;
+    }
+    return -1;
 }
 
 bool cmd_scan_match(const struct cmd_scan *x, const char *p, size_t len)

@@ -70,6 +70,14 @@ bool cmd_parse_mpop(struct client *c, int first, const char *a, const char *b,
  * *with for WITHVALUES/WITHSCORES. False after replying Redis's error. */
 bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *with_out);
 
+/*
+ * The pop commands' key search: the first of keys argv[first..last] that
+ * exists (checked for `type`), trying first the key being served when a
+ * blocked command is re-run (block_serving_arg). Returns its argv index
+ * with *e set; -1 if none exists; -2 after replying WRONGTYPE.
+ */
+int cmd_first_existing(struct client *c, int first, int last, int type, struct db_entry **e);
+
 /* HSCAN/SSCAN/ZSCAN: what a type's step adds to, and the MATCH test. */
 struct cmd_scan {
     struct buf out;                   /* RESP-encoded strings of the reply */

@@ -764,24 +764,16 @@ static bool parse_zmpop(struct client *c, int first, long long *numkeys, bool *m
 static bool zmpop_first(struct client *c, int first, long long numkeys, bool max,
                         long long count)
 {
-    int last = first + (int)numkeys - 1, pref = block_serving_arg(c, first, last);
-    for (int k = first - 1; k <= last; k++) {
-        int i = k < first ? pref : k; /* the key being served first */
-        bool bad;
-        struct db_entry *e;
-        if (i < 0 || (k >= first && i == pref))
-            continue;
-        e = zset_at_arg(c, i, true, &bad);
-        if (bad)
-            return true;
-        if (e) {
-            reply_array(c, 2);
-            reply_bulk(c, c->argv[i].p, c->argv[i].len);
-            pop_elems(c, e, i, max, count, true);
-            return true;
-        }
+    struct db_entry *e;
+    int i = cmd_first_existing(c, first, first + (int)numkeys - 1, OBJ_ZSET, &e);
+    if (i == -1)
+        return false;
+    if (i > 0) {
+        reply_array(c, 2);
+        reply_bulk(c, c->argv[i].p, c->argv[i].len);
+        pop_elems(c, e, i, max, count, true);
     }
-    return false;
+    return true;
 }
 
 void cmd_zmpop(struct client *c)
@@ -802,16 +794,12 @@ static void bzpop_generic(struct client *c, bool max)
     int *idx;
     if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
         return;
-    for (int k = 0, pref = block_serving_arg(c, 1, c->argc - 2); k < c->argc - 1; k++) {
-        int i = k == 0 ? pref : k; /* the key being served first */
-        bool bad;
+    {
         struct db_entry *e;
-        if (i < 0 || (k > 0 && i == pref))
-            continue;
-        e = zset_at_arg(c, i, true, &bad);
-        if (bad)
+        int i = cmd_first_existing(c, 1, c->argc - 2, OBJ_ZSET, &e);
+        if (i == -2)
             return;
-        if (e) {
+        if (i > 0) {
             /* [key, member, score]: the pop's pair without its own header. */
             struct zset_iter it;
             struct zset_elem el;
