@@ -552,27 +552,11 @@ void cmd_rpoplpush(struct client *c)
 
 /* ---- Blocking ---------------------------------------------------------- */
 
-/* No key had data: block, or inside MULTI reply at once: a null array, or
- * a null bulk for BLMOVE/BRPOPLPUSH (whose timeout reply is still a null
- * array, as Redis 7.0). */
-static void block_or_null(struct client *c, const int *keys, int nkeys, int64_t deadline_us,
-                          bool multi_null_bulk)
-{
-    if (c->flags & CLIENT_MULTI) {
-        if (multi_null_bulk)
-            reply_null(c);
-        else
-            reply_null_array(c);
-        return;
-    }
-    block_on_keys(c, keys, nkeys, deadline_us, true);
-}
-
 static void bpop_generic(struct client *c, enum list_end end)
 {
     int64_t deadline;
     struct db_entry *e;
-    int i, nkeys = c->argc - 2, *idx;
+    int i;
     if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
         return;
     i = cmd_first_existing(c, 1, c->argc - 2, OBJ_LIST, &e);
@@ -584,11 +568,7 @@ static void bpop_generic(struct client *c, enum list_end end)
         pop_elems(c, e, i, end, 1, false);
         return;
     }
-    idx = mem_alloc((size_t)nkeys * sizeof(int));
-    for (int k = 0; k < nkeys; k++)
-        idx[k] = 1 + k;
-    block_or_null(c, idx, nkeys, deadline, false);
-    mem_free(idx);
+    cmd_block_or_null(c, 1, c->argc - 2, deadline, false);
 }
 
 void cmd_blpop(struct client *c)
@@ -604,11 +584,10 @@ void cmd_brpop(struct client *c)
 static void bmove_generic(struct client *c, enum list_end from, enum list_end to, int tmo)
 {
     int64_t deadline;
-    int key = 1;
     if (!cmd_parse_timeout(c, tmo, &deadline))
         return;
     if (!move_one(c, from, to))
-        block_or_null(c, &key, 1, deadline, true);
+        cmd_block_or_null(c, 1, 1, deadline, true);
 }
 
 void cmd_blmove(struct client *c)
@@ -669,14 +648,8 @@ void cmd_blmpop(struct client *c)
     long long numkeys, count;
     enum list_end end;
     int64_t deadline;
-    int *idx;
     if (!cmd_parse_timeout(c, 1, &deadline) || !parse_mpop(c, 2, &numkeys, &end, &count))
         return;
-    if (mpop_first(c, 3, numkeys, end, count))
-        return;
-    idx = mem_alloc((size_t)numkeys * sizeof(int));
-    for (int i = 0; i < numkeys; i++)
-        idx[i] = 3 + i;
-    block_or_null(c, idx, (int)numkeys, deadline, false);
-    mem_free(idx);
+    if (!mpop_first(c, 3, numkeys, end, count))
+        cmd_block_or_null(c, 3, (int)numkeys, deadline, false);
 }

@@ -141,6 +141,17 @@ bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *
     return true;
 }
 
+void cmd_block_or_null(struct client *c, int first, int nkeys, int64_t deadline_us,
+                       bool multi_null_bulk)
+{
+    if (!(c->flags & CLIENT_MULTI))
+        block_on_keys(c, first, nkeys, deadline_us);
+    else if (multi_null_bulk)
+        reply_null(c);
+    else
+        reply_null_array(c);
+}
+
 int cmd_first_existing(struct client *c, int first, int last, int type, struct db_entry **e)
 {
     int pref = block_serving_arg(c, first, last);

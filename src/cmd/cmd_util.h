@@ -78,6 +78,12 @@ bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *
  */
 int cmd_first_existing(struct client *c, int first, int last, int type, struct db_entry **e);
 
+/* A blocking command found no data in keys argv[first .. first + nkeys):
+ * block the client, or inside MULTI (which never blocks) reply at once: a
+ * null array, or a null bulk for BLMOVE/BRPOPLPUSH (multi_null_bulk). */
+void cmd_block_or_null(struct client *c, int first, int nkeys, int64_t deadline_us,
+                       bool multi_null_bulk);
+
 /* HSCAN/SSCAN/ZSCAN: what a type's step adds to, and the MATCH test. */
 struct cmd_scan {
     struct buf out;                   /* RESP-encoded strings of the reply */

@@ -786,12 +786,10 @@ void cmd_zmpop(struct client *c)
         reply_null_array(c);
 }
 
-/* Blocking timeout, as cmd_list.c's (shared rules, see cmd_parse_timeout). */
+/* BZPOPMIN/BZPOPMAX keys... timeout. */
 static void bzpop_generic(struct client *c, bool max)
 {
     int64_t deadline;
-    int nkeys = c->argc - 2;
-    int *idx;
     if (!cmd_parse_timeout(c, c->argc - 1, &deadline))
         return;
     {
@@ -824,15 +822,7 @@ static void bzpop_generic(struct client *c, bool max)
             return;
         }
     }
-    if (c->flags & CLIENT_MULTI) {
-        reply_null_array(c);
-        return;
-    }
-    idx = mem_alloc((size_t)nkeys * sizeof(int));
-    for (int i = 0; i < nkeys; i++)
-        idx[i] = 1 + i;
-    block_on_keys(c, idx, nkeys, deadline, true);
-    mem_free(idx);
+    cmd_block_or_null(c, 1, c->argc - 2, deadline, false);
 }
 
 void cmd_bzpopmin(struct client *c)
@@ -850,20 +840,10 @@ void cmd_bzmpop(struct client *c)
     long long numkeys, count;
     bool max;
     int64_t deadline;
-    int *idx;
     if (!cmd_parse_timeout(c, 1, &deadline) || !parse_zmpop(c, 2, &numkeys, &max, &count))
         return;
-    if (zmpop_first(c, 3, numkeys, max, count))
-        return;
-    if (c->flags & CLIENT_MULTI) {
-        reply_null_array(c);
-        return;
-    }
-    idx = mem_alloc((size_t)numkeys * sizeof(int));
-    for (int i = 0; i < numkeys; i++)
-        idx[i] = 3 + i;
-    block_on_keys(c, idx, (int)numkeys, deadline, true);
-    mem_free(idx);
+    if (!zmpop_first(c, 3, numkeys, max, count))
+        cmd_block_or_null(c, 3, (int)numkeys, deadline, false);
 }
 
 /* ---- ZRANDMEMBER ------------------------------------------------------- */

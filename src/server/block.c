@@ -57,7 +57,6 @@ struct block_state {
     struct waiting_key **keys;   /* owned array of borrowed entries */
     int nkeys;                   /* entries in keys */
     int64_t deadline_us;         /* monotonic; 0 = none */
-    bool null_array;             /* timeout reply: null array, else null bulk */
     int type;                    /* enum obj_type of the data it waits for */
     bool reblocked;              /* set when a re-run blocked again */
     const struct waiting_key *serving; /* the ready key during a re-run */
@@ -137,8 +136,7 @@ static struct waiting_key *wk_get(int db, const char *key, size_t len)
     return w;
 }
 
-void block_on_keys(struct client *c, const int *key_idx, int nkeys, int64_t deadline_us,
-                   bool null_array)
+void block_on_keys(struct client *c, int first, int nkeys, int64_t deadline_us)
 {
     struct block_state *b;
     size_t bytes = 0;
@@ -161,7 +159,7 @@ void block_on_keys(struct client *c, const int *key_idx, int nkeys, int64_t dead
     }
     b->keys = mem_alloc((size_t)nkeys * sizeof(*b->keys));
     for (int i = 0; i < nkeys; i++) {
-        const struct client_arg *k = &c->argv[key_idx[i]];
+        const struct client_arg *k = &c->argv[first + i];
         struct waiting_key *w = wk_get(c->db_index, k->p, k->len);
         bool dup = false;
         for (int j = 0; j < b->nkeys; j++)
@@ -176,7 +174,6 @@ void block_on_keys(struct client *c, const int *key_idx, int nkeys, int64_t dead
         b->keys[b->nkeys++] = w;
     }
     b->deadline_us = deadline_us;
-    b->null_array = null_array;
     b->type = strcmp(c->cmd->group, "sorted-set") == 0 ? OBJ_ZSET : OBJ_LIST;
     b->next = blk.blocked;
     if (blk.blocked)
@@ -339,10 +336,7 @@ int64_t block_expire(int64_t now_us)
         struct client *after = c->blk->next;
         int64_t d = c->blk->deadline_us;
         if (d > 0 && d <= now_us) {
-            if (c->blk->null_array)
-                reply_null_array(c);
-            else
-                reply_null(c);
+            reply_null_array(c);
             unblock(c);
             server_client_unblocked(c);
         } else if (d > 0 && (next == 0 || d < next)) {

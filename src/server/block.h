@@ -24,13 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Park c on keys argv[key_idx[0..nkeys)] in its selected db until
- * deadline_us (monotonic; 0 = no timeout). null_array: the timeout reply
- * is a null array (BLPOP) rather than a null bulk (BLMOVE). A command
- * re-run for a blocked client that again finds nothing calls this too: the
- * client then keeps its place and deadline. */
-void block_on_keys(struct client *c, const int *key_idx, int nkeys, int64_t deadline_us,
-                   bool null_array);
+/* Park c on keys argv[first .. first + nkeys) (the blocking commands' keys
+ * are contiguous) in its selected db until deadline_us (monotonic; 0 = no
+ * timeout). The timeout reply is a null array (every blocking command in
+ * Redis 7.0). A command re-run for a blocked client that again finds
+ * nothing calls this too: the client then keeps its place and deadline. */
+void block_on_keys(struct client *c, int first, int nkeys, int64_t deadline_us);
 /* While c's blocked command is re-run for a ready key: the argv index in
  * [first, last] of that key, so the command serves it first (Redis 7.0
  * serves the key that became ready, not the first with data); else -1. */
