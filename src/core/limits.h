@@ -109,3 +109,11 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
  * About a loopback round trip, well under one fsync (~0.3-1 ms here), so a
  * commit is never delayed by more than a fraction of what it costs. */
 #define WAL_COMMIT_DELAY_US 250
+
+/* When a WAL batch grows its segment file, the WAL thread writes this many
+ * zero bytes past it in the same fdatasync, so the batches that follow
+ * overwrite allocated, already-sized blocks and their fdatasync flushes data
+ * only, with no journal commit for the file size (measured on ext4 here:
+ * 210 us against 300 us per write+fdatasync). Recovery reads zeros as the
+ * end of the log. */
+#define WAL_ZERO_AHEAD_BYTES (1024u * 1024)

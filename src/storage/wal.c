@@ -35,6 +35,8 @@
  *   (3) D4: after a failed write or fsync, failed_errno is set for good,
  *       durable_lsn never moves again, and no fsync is retried.
  *   (4) `flight` is touched by the thread only while submitted is true.
+ *   (5) Past the last record of the open segment there are only zero bytes
+ *       (zero-ahead, see write_batch), so a reader stops there (D5).
  *
  * Threads
  *   wal_open/close/append/flush/poll: loop thread. wal_thread_main: the
@@ -45,6 +47,7 @@
 #include "core/assert.h"
 #include "core/clock.h"
 #include "core/crc32c.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -224,6 +227,32 @@ static int start_segment(struct wal *w, lsn_t first_lsn)
         return rc;
     }
     w->seg_fd = fd;
+    w->zeroed_to = WAL_SEGMENT_HEADER_BYTES;
+    return 0;
+}
+
+/*
+ * Zero-ahead: when the batch at [.., end) grows the file, write zeros up to
+ * WAL_ZERO_AHEAD_BYTES past it (not past the segment's size limit), so the
+ * fdatasync that makes the batch durable also makes that size durable and
+ * the next batches' fdatasyncs carry no metadata. Returns 0 or -errno.
+ */
+static int zero_ahead(struct wal *w, uint64_t end)
+{
+    static const uint8_t zeros[64 * 1024];
+    uint64_t target = end + WAL_ZERO_AHEAD_BYTES;
+    if (end <= w->zeroed_to) /* end within the written part: nothing to do */
+        return 0;
+    if (target > w->segment_bytes_max)
+        target = end > w->segment_bytes_max ? end : w->segment_bytes_max;
+    for (uint64_t at = end; at < target;) {
+        size_t n = target - at < sizeof(zeros) ? (size_t)(target - at) : sizeof(zeros);
+        int rc = io_pwrite_all(w->io, w->seg_fd, zeros, n, (off_t)at);
+        if (rc != 0)
+            return rc;
+        at += n;
+    }
+    w->zeroed_to = target; /* once the fdatasync that follows returns 0 */
     return 0;
 }
 
@@ -257,6 +286,8 @@ static int write_batch(struct wal *w, int64_t *fsync_us)
     if (rc == 0)
         rc = io_pwrite_all(w->io, w->seg_fd, w->flight.data, w->flight.len,
                            (off_t)w->flight_offset);
+    if (rc == 0)
+        rc = zero_ahead(w, w->flight_offset + w->flight.len);
     if (rc == 0 && atomic_load(&w->fsync_mode) == WAL_FSYNC_ALWAYS) {
         int64_t t0 = clock_mono_us();
         rc = w->io->fdatasync(w->seg_fd);
@@ -352,9 +383,14 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
     atomic_store(&w->failed_errno, 0);
     if (seg_first_lsn) {
         wal_segment_path(path, sizeof(path), dir, seg_first_lsn);
+        struct stat st;
         w->seg_fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (w->seg_fd < 0)
+        if (w->seg_fd < 0 || fstat(w->seg_fd, &st) != 0)
             return -errno;
+        /* Recovery truncated any torn tail: what is there is records, then
+         * zeros. If that size is not durable yet, the next fdatasync makes
+         * it so (fdatasync flushes the size along with the data). */
+        w->zeroed_to = (uint64_t)st.st_size;
         (void)fallocate(w->seg_fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes_max);
         w->seg_offset = seg_offset;
     }

@@ -111,6 +111,7 @@ struct wal {
     bool submitted;           /* `flight` waits for the thread */
     bool stop;                /* the thread must exit */
     int seg_fd;               /* open segment (thread-owned after start) */
+    uint64_t zeroed_to;       /* seg_fd bytes [0, zeroed_to) are written and synced (thread) */
     bool dirty;               /* written but not fsynced (everysec) */
     atomic_uint_least64_t durable_lsn; /* highest lsn known durable */
     atomic_int failed_errno;  /* 0, or the errno of the failed write/fsync */

@@ -23,7 +23,7 @@ import redis
 from crashutil import (RespConn, RespError, ServerExited, encode, loaded_line,
                        loaded_records, read_segment)
 from crashutil import engram  # noqa: F401 (fixture)
-from crashutil import skip_against_redis
+from crashutil import assert_zero_tail, skip_against_redis
 
 pytestmark = skip_against_redis
 
@@ -55,7 +55,7 @@ def wal_lsns_dense(e):
         first, recs, end = read_segment(path, check_crc=False)
         assert first == int(name[:20]), path
         if name == names[-1]:
-            assert end == os.path.getsize(path), "%s: bytes after offset %d" % (path, end)
+            assert_zero_tail(path, end)
         for i, r in enumerate(recs):
             assert r.lsn == first + i, "%s: lsn %d at record %d" % (path, r.lsn, i)
 
