@@ -38,6 +38,8 @@ typedef void cmd_fn(struct client *c);
 #define CMD_NO_MULTI (1u << 11)  /* not allowed inside MULTI */
 #define CMD_MOVABLE_KEYS (1u << 12) /* key positions depend on arguments */
 #define CMD_TXN_CONTROL (1u << 13)  /* runs at once inside MULTI (not queued) */
+#define CMD_DB_WIDE (1u << 14)      /* engram only: a write whose effects are not per key
+                                       (FLUSHDB, FLUSHALL, SWAPDB, MOVE, COPY; durable.c) */
 
 struct cmd_def {
     const char *name;       /* lowercase; subcommands: "sub" with parent set */

@@ -41,7 +41,7 @@ static size_t grown_cap(const struct buf *b, size_t extra)
     return cap;
 }
 
-bool buf_try_reserve(struct buf *b, size_t extra)
+bool buf_try_grow(struct buf *b, size_t extra)
 {
     char *p;
     size_t cap;
@@ -56,18 +56,10 @@ bool buf_try_reserve(struct buf *b, size_t extra)
     return true;
 }
 
-void buf_reserve(struct buf *b, size_t extra)
+void buf_grow(struct buf *b, size_t extra)
 {
-    if (!buf_try_reserve(b, extra))
+    if (!buf_try_grow(b, extra))
         PANIC("out of memory growing a buffer by %zu bytes", extra);
-}
-
-void buf_append(struct buf *b, const void *p, size_t len)
-{
-    buf_reserve(b, len);
-    if (len)
-        memcpy(b->data + b->len, p, len);
-    b->len += len;
 }
 
 void buf_append_str(struct buf *b, const char *s)

@@ -7,6 +7,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
     char *data;  /* owned; NULL when cap_bytes is 0 */
@@ -16,11 +17,31 @@ struct buf {
 
 void buf_create(struct buf *b);
 void buf_destroy(struct buf *b);
-/* Make room for `extra` more bytes; aborts on OOM. */
-void buf_reserve(struct buf *b, size_t extra);
+/* Slow paths of the inline functions below: grow the allocation. */
+bool buf_try_grow(struct buf *b, size_t extra);
+void buf_grow(struct buf *b, size_t extra);
+
+/* Make room for `extra` more bytes; aborts on OOM. Inline: the hot paths
+ * (replies, effects, WAL records) call it for every few bytes. */
+static inline void buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->cap - b->len < extra)
+        buf_grow(b, extra);
+}
+
 /* Like buf_reserve but returns false instead of aborting. */
-bool buf_try_reserve(struct buf *b, size_t extra);
-void buf_append(struct buf *b, const void *p, size_t len);
+static inline bool buf_try_reserve(struct buf *b, size_t extra)
+{
+    return b->cap - b->len >= extra || buf_try_grow(b, extra);
+}
+
+static inline void buf_append(struct buf *b, const void *p, size_t len)
+{
+    buf_reserve(b, len);
+    if (len)
+        memcpy(b->data + b->len, p, len);
+    b->len += len;
+}
 void buf_append_str(struct buf *b, const char *s);
 void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes, moving the rest to the front. */

@@ -117,3 +117,7 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
  * 210 us against 300 us per write+fdatasync). Recovery reads zeros as the
  * end of the log. */
 #define WAL_ZERO_AHEAD_BYTES (1024u * 1024)
+
+/* Dropped dirty-key entries (durable.c) kept for reuse: at most this many,
+ * about 64 bytes each plus the key. */
+#define DIRTY_POOL_MAX 4096

@@ -65,8 +65,10 @@
 struct dirty_key {
     struct ht_node node; /* link in dirty.keys */
     lsn_t lsn;           /* last write of this key */
+    uint64_t hash;       /* dirty_hash_raw(db, key, len), kept for rehash and removal */
     int db;              /* database index */
     uint32_t len;        /* key bytes */
+    uint32_t cap;        /* bytes allocated for key */
     char key[];          /* key */
 };
 
@@ -82,6 +84,8 @@ static struct {
     int lock_fd;             /* flock'ed <dir>/engram.lock */
     struct ht keys;          /* struct dirty_key */
     struct dirty_slot *fifo; /* ring of entries in queued-lsn order */
+    struct dirty_key *pool;  /* dropped entries kept for reuse, linked by node.next */
+    size_t pool_count;       /* entries in pool, at most DIRTY_POOL_MAX */
     size_t fifo_cap, fifo_head, fifo_count; /* ring geometry */
     lsn_t global_lsn;        /* a db-wide write not yet durable, or 0 */
     struct client *held;     /* clients with holds (doubly linked) */
@@ -118,8 +122,7 @@ static uint64_t dirty_hash_raw(int db, const char *key, size_t len)
 
 static uint64_t dirty_hash(const struct ht_node *n)
 {
-    const struct dirty_key *d = (const struct dirty_key *)n;
-    return dirty_hash_raw(d->db, d->key, d->len);
+    return ((const struct dirty_key *)n)->hash;
 }
 
 /* Keys are compared with their db: the lookup key is "db" in the first 4
@@ -140,10 +143,15 @@ static bool dirty_eq(const struct ht_node *n, const void *key, size_t len)
 
 static const struct ht_type dirty_type = {.hash_node = dirty_hash, .key_eq = dirty_eq};
 
-static struct dirty_key *dirty_find(int db, const char *key, size_t len)
+static struct dirty_key *dirty_find_hashed(int db, const char *key, size_t len, uint64_t hash)
 {
     struct dirty_probe p = {db, key, len};
-    return (struct dirty_key *)ht_find(&dur.keys, &p, len, dirty_hash_raw(db, key, len));
+    return (struct dirty_key *)ht_find(&dur.keys, &p, len, hash);
+}
+
+static struct dirty_key *dirty_find(int db, const char *key, size_t len)
+{
+    return dirty_find_hashed(db, key, len, dirty_hash_raw(db, key, len));
 }
 
 static void fifo_push(struct dirty_key *d)
@@ -163,19 +171,51 @@ static void fifo_push(struct dirty_key *d)
     dur.fifo_count++;
 }
 
+/*
+ * Every write allocates a dirty entry and the batch's fsync frees it, a few
+ * hundred at a time under load: more than malloc's per-thread cache holds.
+ * Dropped entries go to a bounded pool instead and are reused when their
+ * key fits (keys of one workload tend to have one length).
+ */
+static struct dirty_key *dirty_alloc(size_t len)
+{
+    struct dirty_key *d = dur.pool;
+    if (d && d->cap >= len) {
+        dur.pool = (struct dirty_key *)d->node.next;
+        dur.pool_count--;
+        return d;
+    }
+    d = mem_alloc(sizeof(*d) + (len < 32 ? 32 : len));
+    d->cap = (uint32_t)(len < 32 ? 32 : len);
+    return d;
+}
+
+static void dirty_release(struct dirty_key *d)
+{
+    if (dur.pool_count >= DIRTY_POOL_MAX) {
+        mem_free(d);
+        return;
+    }
+    d->node.next = dur.pool ? &dur.pool->node : NULL;
+    dur.pool = d;
+    dur.pool_count++;
+}
+
 static void mark_dirty(int db, const char *key, size_t len, lsn_t lsn)
 {
-    struct dirty_key *d = dirty_find(db, key, len);
+    uint64_t hash = dirty_hash_raw(db, key, len);
+    struct dirty_key *d = ht_count(&dur.keys) ? dirty_find_hashed(db, key, len, hash) : NULL;
     if (d) {
         d->lsn = lsn; /* still queued under its older lsn; see drop_durable */
         return;
     }
-    d = mem_alloc(sizeof(*d) + len);
+    d = dirty_alloc(len);
     d->lsn = lsn;
+    d->hash = hash;
     d->db = db;
     d->len = (uint32_t)len;
     memcpy(d->key, key, len);
-    ht_insert(&dur.keys, &d->node, dirty_hash_raw(db, key, len));
+    ht_insert(&dur.keys, &d->node, hash);
     fifo_push(d);
 }
 
@@ -192,8 +232,8 @@ static void drop_durable(lsn_t durable)
             fifo_push(d);
             continue;
         }
-        ht_remove_node(&dur.keys, &d->node, dirty_hash_raw(d->db, d->key, d->len));
-        mem_free(d);
+        ht_remove_node(&dur.keys, &d->node, d->hash);
+        dirty_release(d);
     }
     if (dur.global_lsn && dur.global_lsn <= durable)
         dur.global_lsn = 0;
@@ -285,16 +325,6 @@ void durable_forget_client(struct client *c)
 
 /* ---- After each command ----------------------------------------------- */
 
-static bool is_db_wide(const struct cmd_def *d)
-{
-    static const char *const names[] = {"flushdb", "flushall", "swapdb", "move", "copy"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(d->name, names[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Highest lsn among the not-yet-durable writes c's reply depends on: those
  * of its declared keys, a pending db-wide write, and, for reads that scan
  * the keyspace (DBSIZE, KEYS, SCAN, RANDOMKEY), every pending write. */
@@ -324,7 +354,7 @@ static lsn_t keys_requirement(struct client *c, const struct cmd_def *d)
 static void mark_keys(struct client *c, const struct cmd_def *d, lsn_t lsn)
 {
     int last;
-    if (is_db_wide(d))
+    if (d->flags & CMD_DB_WIDE)
         dur.global_lsn = lsn;
     if (d->first_key <= 0)
         return;
@@ -345,7 +375,7 @@ void durable_txn_command(struct client *c, const struct cmd_def *d)
     if (!(d->flags & CMD_WRITE))
         return;
     txn.writes = true;
-    if (is_db_wide(d))
+    if (d->flags & CMD_DB_WIDE)
         txn.db_wide = true;
     if (d->first_key <= 0)
         return;
@@ -382,9 +412,6 @@ void durable_after_command(struct client *c, size_t reply_start)
     bool wrote;
     if (!dur.wal_open || dur.loading || !d)
         return;
-    need = keys_requirement(c, d);
-    if (txn.need > need)
-        need = txn.need;
     wrote = (d->flags & CMD_WRITE) || txn.writes;
     if (effect_count() > 0 && (wrote || !wal_failed(&dur.wal))) {
         /* After a failure (the WAL thread sets it at any moment) the record
@@ -396,8 +423,11 @@ void durable_after_command(struct client *c, size_t reply_start)
         lsn = wal_append(&dur.wal, db_now(), e->data, e->len);
         mark_keys(c, d, lsn);
         mark_txn_keys(lsn);
-        if (lsn > need)
-            need = lsn;
+        need = lsn; /* above every lsn the reply could depend on */
+    } else {
+        need = keys_requirement(c, d);
+        if (txn.need > need)
+            need = txn.need;
     }
     txn.need = 0;
     txn.db_wide = false;
@@ -875,6 +905,12 @@ void durable_shutdown(void)
         dur.wal_open = false;
     }
     ht_destroy(&dur.keys, free_dirty, NULL);
+    while (dur.pool) {
+        struct dirty_key *d = dur.pool;
+        dur.pool = (struct dirty_key *)d->node.next;
+        mem_free(d);
+    }
+    dur.pool_count = 0;
     mem_free(dur.fifo);
     if (dur.lock_fd >= 0)
         close(dur.lock_fd);

@@ -63,6 +63,19 @@
 
 #define WAL_SEGMENT_BYTES_DEFAULT (64ull * 1024 * 1024)
 
+/* Little-endian stores; a memcpy on little-endian hosts (one instruction,
+ * where gcc does not merge the byte loop). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+#else
 static void put32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -74,6 +87,7 @@ static void put64(uint8_t *p, uint64_t v)
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
+#endif
 
 static uint32_t get32(const uint8_t *p)
 {
