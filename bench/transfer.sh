@@ -26,6 +26,9 @@
 # with its data in a scratch dir under ${TMPDIR:-/tmp}, stopped before the next:
 #   engram        defaults: appendonly yes, appendfsync always
 #   redis-always  redis-server --appendonly yes --appendfsync always --save ''
+#   redis-nopersist  redis-server --appendonly no --save '': no fsync at all,
+#                 the ceiling any server reaches on this machine with this
+#                 client (4 round trips per transfer); not durable
 #   postgres      /usr/lib/postgresql/15/bin, initdb in a scratch dir, started
 #                 with fsync=on synchronous_commit=on (the defaults, set
 #                 explicitly), listening on 127.0.0.1 (pgbench connects over
@@ -38,7 +41,7 @@
 # EXEC/COMMIT reply, retries included) p50/p99, retries. Then the sum of all
 # balances must be ACCOUNTS * 1000 (OK/FAIL). Prints a table with the ratios
 # engram/postgres (target >= 5) and engram/redis-always (target >= 1.5) and
-# appends it to bench/RESULTS.md. Default run: about 45 s.
+# appends it to bench/RESULTS.md. Default run: about 60 s.
 #
 # Usage: bench/transfer.sh
 #
@@ -48,7 +51,7 @@
 #   CLIENTS       concurrent clients (default 50)
 #   ACCOUNTS      number of accounts (default 10000)
 #   SYSTEMS       which systems, space-separated (default
-#                 "engram redis-always postgres")
+#                 "engram redis-always redis-nopersist postgres")
 #   PG_BINDIR     PostgreSQL server binaries (default /usr/lib/postgresql/15/bin)
 #   PGBENCH_BIN   pgbench (default: PG_BINDIR/pgbench, else pgbench in PATH)
 #   PG_USER       user to run PostgreSQL as when root (default postgres, else nobody)
@@ -88,7 +91,7 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 CLIENTS=${CLIENTS:-50}
 ACCOUNTS=${ACCOUNTS:-10000}
-SYSTEMS=${SYSTEMS:-engram redis-always postgres}
+SYSTEMS=${SYSTEMS:-engram redis-always redis-nopersist postgres}
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 RESULTS_FILE=${RESULTS_FILE:-$SCRIPT_DIR/RESULTS.md}
 INITIAL=1000
@@ -353,6 +356,10 @@ for s in $SYSTEMS; do
         start_redis redis-always --appendonly yes --appendfsync always --save ''
         run_resp redis-always
         ;;
+    redis-nopersist)
+        start_redis redis-nopersist --appendonly no --save ''
+        run_resp redis-nopersist
+        ;;
     postgres)
         pg_check
         [[ -n "$PG_SKIP" ]] || run_pg
@@ -361,7 +368,7 @@ for s in $SYSTEMS; do
             continue
         fi
         ;;
-    *) die "unknown system '$s' in SYSTEMS (engram, redis-always, postgres)" ;;
+    *) die "unknown system '$s' in SYSTEMS (engram, redis-always, redis-nopersist, postgres)" ;;
     esac
     RAN+=("$s")
 done
@@ -377,12 +384,13 @@ done
 E=${RES_TPS[engram]:-n/a}
 RATIOS="- engram/postgres: $(ratio "$E" "${RES_TPS[postgres]:-n/a}") (target >= 5)"$'\n'
 RATIOS+="- engram/redis-always: $(ratio "$E" "${RES_TPS[redis-always]:-n/a}") (target >= 1.5)"$'\n'
+RATIOS+="- engram/redis-nopersist: $(ratio "$E" "${RES_TPS[redis-nopersist]:-n/a}"); redis-nopersist/redis-always: $(ratio "${RES_TPS[redis-nopersist]:-n/a}" "${RES_TPS[redis-always]:-n/a}") (the most any server could gain over redis-always here without giving up round trips)"$'\n'
 
 REPORT="## Transactions (issue 4): bench/transfer.sh, $(report_title)"$'\n\n'
 REPORT+="Command: \`$CMDLINE\`"$'\n\n'
 REPORT+="$CLIENTS clients, $ACCOUNTS accounts of $INITIAL, amounts 1..10; ${WARMUP}s warm-up then ${DURATION}s measured per system,"
 REPORT+=" systems run one after the other. engram (defaults: appendonly yes, appendfsync always) and $(redis_version)"
-REPORT+=" \`--appendonly yes --appendfsync always --save ''\` (redis-always): bench/transfer.c, WATCH a b / GET a / GET b /"
+REPORT+=" \`--appendonly yes --appendfsync always --save ''\` (redis-always), \`--appendonly no --save ''\` (redis-nopersist, not durable): bench/transfer.c, WATCH a b / GET a / GET b /"
 REPORT+=" MULTI DECRBY INCRBY EXEC (4 round trips), retry on a null EXEC."
 REPORT+=" postgres: \`pgbench -c $CLIENTS -j 2 -M prepared --max-tries=100 -n -T $DURATION -r -l\` over TCP,"
 REPORT+=" BEGIN / UPDATE a / UPDATE b / COMMIT (4 round trips), p50/p99 from the -l log."
