@@ -105,9 +105,10 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
 #define QUERY_BYTES_CONFIG_MAX (2ll * 1024 * 1024 * 1024)
 
 /* Longest the open WAL batch waits, after a commit released its clients,
- * for their next writes before it goes to the idle WAL thread (durable.c).
- * About a loopback round trip, well under one fsync (~0.3-1 ms here), so a
- * commit is never delayed by more than a fraction of what it costs. */
+ * for their next writes before it goes to the idle WAL thread (durable.c);
+ * the wait is also at most half the last fdatasync. About a loopback round
+ * trip, well under one fsync (~0.2-1 ms here), so a commit is never delayed
+ * by more than a fraction of what it costs. */
 #define WAL_COMMIT_DELAY_US 250
 
 /* When a WAL batch grows its segment file, the WAL thread writes this many

@@ -520,6 +520,19 @@ static void fail_held_clients(int err)
     }
 }
 
+/*
+ * How long the open batch may wait for the clients a commit released (see
+ * commit_should_wait). Pipelined, those clients' next writes would go in the
+ * following batch and wait about 1.5 fsyncs (F) plus a round trip; waiting
+ * for them makes it F plus the time until the last of them is back. So the
+ * wait only pays while it is under F / 2: bounded by half the last fsync.
+ */
+static int64_t commit_delay_us(void)
+{
+    int64_t half = (int64_t)atomic_load(&dur.wal.last_fsync_us) / 2;
+    return half < WAL_COMMIT_DELAY_US ? half : WAL_COMMIT_DELAY_US;
+}
+
 static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
 {
     lsn_t durable = wal_poll(&dur.wal);
@@ -537,7 +550,7 @@ static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
     if (!dur.wal.in_flight) { /* the batch in flight is durable: its clients come back */
         dur.await_records = dur.wal.flight_records;
         dur.await_base = dur.wal.open_records;
-        dur.await_until_us = clock_mono_us() + WAL_COMMIT_DELAY_US;
+        dur.await_until_us = clock_mono_us() + commit_delay_us();
     }
     for (struct client *c = dur.held, *next; c; c = next) {
         next = c->held_next;

@@ -368,6 +368,9 @@ static void *wal_thread_main(void *arg)
         } else if (rc == 0) {
             atomic_store_explicit(&w->durable_lsn, w->flight_last_lsn, memory_order_release);
             record_stats(w, fsync_us, w->flight_records, w->flight.len);
+            if (fsync_us >= 0)
+                atomic_store(&w->last_fsync_us,
+                             (unsigned)(fsync_us > UINT32_MAX ? UINT32_MAX : fsync_us));
         }
         w->submitted = false;
         signal_loop(w);
@@ -395,6 +398,7 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
     buf_create(&w->flight);
     atomic_store(&w->durable_lsn, next_lsn - 1);
     atomic_store(&w->failed_errno, 0);
+    atomic_store(&w->last_fsync_us, 0u);
     if (seg_first_lsn) {
         wal_segment_path(path, sizeof(path), dir, seg_first_lsn);
         struct stat st;

@@ -115,6 +115,7 @@ struct wal {
     bool dirty;               /* written but not fsynced (everysec) */
     atomic_uint_least64_t durable_lsn; /* highest lsn known durable */
     atomic_int failed_errno;  /* 0, or the errno of the failed write/fsync */
+    atomic_uint last_fsync_us; /* duration of the last batch's fdatasync (0: none yet) */
     struct wal_stats stats;   /* written by the thread, read under lock */
 };
 
