@@ -458,7 +458,7 @@ bool durable_wal_full(void)
     size_t open_bytes;
     if (!dur.wal_open || wal_failed(&dur.wal))
         return false;
-    open_bytes = dur.wal.open.len;
+    open_bytes = wal_pending_bytes(&dur.wal);
     if (open_bytes > dur.open_bytes_peak)
         dur.open_bytes_peak = open_bytes;
     return open_bytes >= WAL_OPEN_BYTES_MAX;
@@ -548,7 +548,7 @@ static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
     }
     drop_durable(durable);
     if (!dur.wal.in_flight) { /* the batch in flight is durable: its clients come back */
-        dur.await_records = dur.wal.flight_records;
+        dur.await_records = dur.wal.done_records;
         dur.await_base = dur.wal.open_records;
         dur.await_until_us = clock_mono_us() + commit_delay_us();
     }
@@ -853,7 +853,7 @@ int durable_bgsave(bool sync)
         return 0;
     }
     lsn = dur.wal.next_lsn - 1;
-    dur.snap_wal_bytes = dur.wal.stats.bytes + dur.wal.open.len;
+    dur.snap_wal_bytes = dur.wal.stats.bytes + wal_pending_bytes(&dur.wal);
     if (!sync)
         return snapshot_start_bg(lsn);
     rc = snapshot_save_sync(lsn);

@@ -20,13 +20,16 @@
  *   +32 .. body: the effects of one command/EXEC (effect.h encoding)
  *
  * Design
- *   Group commit: the loop fills `open`; when the WAL thread is idle,
- *   wal_flush() swaps `open` and `flight` under the lock and signals. The
- *   thread writes `flight` with one pwrite at flight_offset, fdatasyncs it
- *   (appendfsync always), stores durable_lsn and writes the eventfd. A batch
- *   never spans segments: the loop decides, at submission, whether the
- *   batch starts a new segment (when the current one would pass
- *   segment_bytes_max), so the thread needs no record boundaries.
+ *   Group commit: the loop fills `open`; before it sleeps, wal_flush() moves
+ *   it to the end of `ready` under the lock (a swap when `ready` is empty)
+ *   and signals. The thread takes all of `ready` as its next batch
+ *   (`flight`) as soon as it has finished the previous one, without a round
+ *   trip through the loop: one pwrite at flight_offset, one fdatasync
+ *   (appendfsync always), then it stores durable_lsn, writes the eventfd and
+ *   looks for the next batch. A batch never spans segments: when the thread
+ *   takes a batch it decides whether it starts a new segment (when the
+ *   current one would pass segment_bytes_max), so it needs no record
+ *   boundaries.
  *
  * Invariants
  *   (1) D1: durable_lsn only grows, and is stored after the fdatasync that
@@ -34,7 +37,9 @@
  *   (2) D3: lsns are assigned densely by wal_append, in execution order.
  *   (3) D4: after a failed write or fsync, failed_errno is set for good,
  *       durable_lsn never moves again, and no fsync is retried.
- *   (4) `flight` is touched by the thread only while submitted is true.
+ *   (4) `ready`, `busy` and the ready_* fields are touched under the lock
+ *       only; `flight`, seg_fd and seg_offset by the thread only, once it
+ *       has started.
  *   (5) Past the last record of the open segment there are only zero bytes
  *       (zero-ahead, see write_batch), so a reader stops there (D5).
  *
@@ -333,7 +338,7 @@ static void periodic_sync(struct wal *w)
 
 static void wait_for_work(struct wal *w)
 {
-    while (!w->submitted && !w->stop) {
+    while (w->ready.len == 0 && !w->stop) {
         if (atomic_load(&w->fsync_mode) == WAL_FSYNC_EVERYSEC && w->dirty) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -346,6 +351,32 @@ static void wait_for_work(struct wal *w)
     }
 }
 
+/* Move `ready` to `flight` and place it in the log. Lock held. */
+static void take_batch(struct wal *w)
+{
+    struct buf tmp = w->flight;
+    size_t len = w->ready.len;
+    w->flight = w->ready;
+    w->ready = tmp;
+    buf_clear(&w->ready);
+    w->flight_first_lsn = w->ready_first_lsn;
+    w->flight_last_lsn = w->ready_last_lsn;
+    w->flight_records = w->ready_records;
+    w->ready_records = 0;
+    w->flight_new_segment = 0;
+    if (w->seg_fd < 0 && w->seg_offset == 0) {
+        w->flight_new_segment = w->flight_first_lsn;
+    } else if (w->seg_offset > WAL_SEGMENT_HEADER_BYTES &&
+               w->seg_offset + len > w->segment_bytes_max) {
+        w->flight_new_segment = w->flight_first_lsn;
+    }
+    if (w->flight_new_segment)
+        w->seg_offset = WAL_SEGMENT_HEADER_BYTES;
+    w->flight_offset = w->seg_offset;
+    w->seg_offset += len;
+    w->busy = true;
+}
+
 static void *wal_thread_main(void *arg)
 {
     struct wal *w = arg;
@@ -354,8 +385,9 @@ static void *wal_thread_main(void *arg)
         int64_t fsync_us;
         int rc;
         wait_for_work(w);
-        if (!w->submitted)
+        if (w->ready.len == 0)
             break; /* stop, nothing pending */
+        take_batch(w);
         pthread_mutex_unlock(&w->lock);
         rc = atomic_load(&w->failed_errno) ? -EIO : write_batch(w, &fsync_us);
         pthread_mutex_lock(&w->lock);
@@ -372,7 +404,8 @@ static void *wal_thread_main(void *arg)
                 atomic_store(&w->last_fsync_us,
                              (unsigned)(fsync_us > UINT32_MAX ? UINT32_MAX : fsync_us));
         }
-        w->submitted = false;
+        w->last_batch_records = w->flight_records;
+        w->busy = false;
         signal_loop(w);
     }
     if (w->dirty && w->seg_fd >= 0 && !atomic_load(&w->failed_errno))
@@ -395,6 +428,7 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
     w->next_lsn = next_lsn;
     w->seg_fd = -1;
     buf_create(&w->open);
+    buf_create(&w->ready);
     buf_create(&w->flight);
     atomic_store(&w->durable_lsn, next_lsn - 1);
     atomic_store(&w->failed_errno, 0);
@@ -423,17 +457,18 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
     return 0;
 }
 
-/* Wait until the thread has finished the batch it was given. */
+/* Wait until the thread has written everything published. */
 static void wait_idle(struct wal *w)
 {
     pthread_mutex_lock(&w->lock);
-    while (w->submitted) {
+    while (w->busy || w->ready.len > 0) {
         pthread_mutex_unlock(&w->lock);
         usleep(500);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
     w->in_flight = false;
+    w->ready_bytes_seen = 0;
 }
 
 void wal_close(struct wal *w)
@@ -455,6 +490,7 @@ void wal_close(struct wal *w)
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
     buf_destroy(&w->open);
+    buf_destroy(&w->ready);
     buf_destroy(&w->flight);
     mem_free(w->dir);
 }
@@ -478,33 +514,25 @@ lsn_t wal_append(struct wal *w, int64_t time_ms, const void *body, size_t body_b
 
 void wal_flush(struct wal *w)
 {
-    struct buf tmp;
-    size_t len = w->open.len;
-    if (len == 0 || w->in_flight || wal_failed(w))
+    if (w->open.len == 0 || wal_failed(w))
         return;
     pthread_mutex_lock(&w->lock);
-    ASSERT(!w->submitted); /* invariant (4) */
-    tmp = w->flight;
-    w->flight = w->open;
-    w->open = tmp;
-    buf_clear(&w->open);
-    w->flight_last_lsn = w->next_lsn - 1;
-    w->flight_records = w->open_records;
-    w->flight_new_segment = 0;
-    if (w->seg_fd < 0 && w->seg_offset == 0) {
-        w->flight_new_segment = w->open_first_lsn;
-    } else if (w->seg_offset > WAL_SEGMENT_HEADER_BYTES &&
-               w->seg_offset + len > w->segment_bytes_max) {
-        w->flight_new_segment = w->open_first_lsn;
+    if (w->ready.len == 0) {
+        struct buf tmp = w->ready;
+        w->ready = w->open;
+        w->open = tmp;
+        w->ready_first_lsn = w->open_first_lsn;
+    } else {
+        buf_append(&w->ready, w->open.data, w->open.len);
     }
-    if (w->flight_new_segment)
-        w->seg_offset = WAL_SEGMENT_HEADER_BYTES;
-    w->flight_offset = w->seg_offset;
-    w->seg_offset += len;
-    w->open_records = 0;
-    w->submitted = true;
-    pthread_cond_signal(&w->cond);
+    w->ready_last_lsn = w->next_lsn - 1;
+    w->ready_records += w->open_records;
+    w->ready_bytes_seen = w->ready.len;
+    if (!w->busy)
+        pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
+    buf_clear(&w->open);
+    w->open_records = 0;
     w->in_flight = true;
 }
 
@@ -521,8 +549,9 @@ lsn_t wal_poll(struct wal *w)
     uint64_t v;
     (void)read(w->event_fd, &v, sizeof(v));
     pthread_mutex_lock(&w->lock);
-    if (!w->submitted)
-        w->in_flight = false;
+    w->in_flight = w->busy || w->ready.len > 0;
+    w->ready_bytes_seen = w->ready.len;
+    w->done_records = w->last_batch_records;
     pthread_mutex_unlock(&w->lock);
     return wal_durable_lsn(w);
 }

@@ -4,9 +4,11 @@
  * thread that writes and fsyncs batches (group commit).
  *
  * The loop thread appends one record per command (or EXEC) with effects
- * (wal_append), and before it sleeps hands the open batch to the WAL thread
- * (wal_flush). The WAL thread does one pwrite and one fdatasync per batch,
- * publishes durable_lsn and writes to an eventfd; the loop reads it
+ * (wal_append), and before it sleeps publishes the open batch to the WAL
+ * thread (wal_flush), adding it to the `ready` batch. The WAL thread takes
+ * all that is ready as one batch, does one pwrite and one fdatasync,
+ * publishes durable_lsn and writes to an eventfd, and at once takes the next
+ * ready batch, without waiting for the loop; the loop reads the eventfd
  * (wal_poll) and releases replies whose lsn is now durable. While a batch
  * is being synced the loop goes on executing and filling the next batch.
  *
@@ -96,21 +98,31 @@ struct wal {
     lsn_t open_first_lsn;     /* first lsn in `open` */
     uint32_t open_records;    /* records in `open` */
     int64_t open_first_us;    /* monotonic time the first record of `open` was appended */
-    uint64_t seg_offset;      /* where the next batch goes in the segment */
-    bool in_flight;           /* the thread owns `flight` */
+    bool in_flight;           /* published records are not all durable yet (as of the
+                                 last wal_flush/wal_poll) */
+    size_t ready_bytes_seen;  /* ready.len as of the last wal_flush/wal_poll */
+    uint32_t done_records;    /* records of the batch the last wal_poll saw finish */
     int event_fd;             /* the WAL thread signals the loop here */
     /* Shared with the WAL thread. */
     pthread_t thread;         /* the WAL thread */
     pthread_mutex_t lock;     /* guards the fields below */
     pthread_cond_t cond;      /* signals a new batch or stop */
+    struct buf ready;         /* published records the thread has not taken yet */
+    lsn_t ready_first_lsn;    /* first lsn in `ready` */
+    lsn_t ready_last_lsn;     /* last lsn in `ready` */
+    uint32_t ready_records;   /* records in `ready` */
+    bool busy;                /* the thread is writing `flight` */
+    uint32_t last_batch_records; /* records of the last batch the thread finished */
+    bool stop;                /* the thread must exit */
+    /* WAL thread only (set up by wal_open before it starts). */
     struct buf flight;        /* batch being written */
+    lsn_t flight_first_lsn;   /* first lsn in `flight` */
     lsn_t flight_last_lsn;    /* last lsn in `flight` */
     uint32_t flight_records;  /* records in `flight` */
     uint64_t flight_offset;   /* segment offset for `flight` */
     lsn_t flight_new_segment; /* if nonzero: start a segment named so first */
-    bool submitted;           /* `flight` waits for the thread */
-    bool stop;                /* the thread must exit */
-    int seg_fd;               /* open segment (thread-owned after start) */
+    uint64_t seg_offset;      /* where the next batch goes in the segment */
+    int seg_fd;               /* open segment */
     uint64_t zeroed_to;       /* seg_fd bytes [0, zeroed_to) are written and synced (thread) */
     bool dirty;               /* written but not fsynced (everysec) */
     atomic_uint_least64_t durable_lsn; /* highest lsn known durable */
@@ -131,8 +143,15 @@ void wal_close(struct wal *w);
 
 /* Append one record (copying body). Returns its lsn. Loop thread. */
 lsn_t wal_append(struct wal *w, int64_t time_ms, const void *body, size_t body_bytes);
-/* Hand the open batch to the thread if it is idle. Loop thread. */
+/* Publish the open batch to the thread (it takes it as soon as it is done
+ * with the batch it is writing). Loop thread. */
 void wal_flush(struct wal *w);
+/* Bytes appended and not yet taken by the thread (as far as the loop knows:
+ * an upper bound, refreshed by wal_flush and wal_poll). Loop thread. */
+static inline size_t wal_pending_bytes(const struct wal *w)
+{
+    return w->open.len + w->ready_bytes_seen;
+}
 /* Change appendfsync at run time: the next batch follows the new mode
  * (its fdatasync also covers whatever an earlier mode left unsynced). */
 void wal_set_fsync(struct wal *w, enum wal_fsync mode);
