@@ -49,7 +49,8 @@
 #   MODE          all (default), durable, off or memory; the flags set it too
 #                 (durable/off: that throughput pair only, memory: memory only)
 #   N             requests per redis-benchmark run, every row (default: 50000
-#                 at -P 1, 200000 at -P 16)
+#                 at -P 1, 1000000 at -P 16: a -P 16 run at 200000 lasted
+#                 about 0.3 s, too short to read a ratio from)
 #   ROUNDS        runs per server per row, server order rotating per round;
 #                 the median is reported (default 1)
 #   QUICK         1 = smoke test: tiny request counts and 10000 keys for memory
@@ -128,7 +129,7 @@ if [[ "$QUICK" == 1 ]]; then
     MEM_KEYS=${MEM_KEYS:-10000}
 else
     N_P1=${N:-50000}
-    N_P16=${N:-200000}
+    N_P16=${N:-1000000}
     MEM_KEYS=${MEM_KEYS:-100000}
 fi
 [[ "$MEM_KEYS" =~ ^[1-9][0-9]*$ ]] || die "MEM_KEYS must be a positive integer"
