@@ -577,11 +577,14 @@ def test_keyless_reads_do_not_show_a_failed_write(engram):
     assert isinstance(seen[2], RespError) or seen[2][1] == [], seen
 
 
-@pytest.mark.parametrize("point,n", [("wal-write", 1), ("wal-write", 2), ("wal-fsync", 1)])
+@pytest.mark.parametrize("point,n", [("wal-write", 1), ("wal-write", 2), ("wal-write", 3),
+                                     ("wal-fsync", 1)])
 def test_injected_error_on_a_fresh_directory(engram, point, n):
     """The first batch also creates the segment (header write, fsync, fsync
     of the directory): a failure there leaves an empty or header-only file
-    that the next start must accept."""
+    that the next start must accept. Write 3 is the first zero-ahead write
+    after the batch's record: the record is in the file but was never
+    acknowledged, so the restart may show it or not."""
     e = engram("--save", "")
     arm(e, point, n)
     assert failing_write(e, "SET", "first", "1") != b"OK"
@@ -589,7 +592,8 @@ def test_injected_error_on_a_fresh_directory(engram, point, n):
     e.start()
     with e.client() as c:
         first = c.get("first")
-        assert first in ((None, b"1") if point == "wal-fsync" else (None,)), first
+        in_doubt = point == "wal-fsync" or n == 3
+        assert first in ((None, b"1") if in_doubt else (None,)), first
         c.set("second", "2")
     e.kill()
     e.start()
