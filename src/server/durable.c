@@ -853,7 +853,9 @@ int durable_bgsave(bool sync)
         return 0;
     }
     lsn = dur.wal.next_lsn - 1;
+    pthread_mutex_lock(&dur.wal.lock); /* the WAL thread updates stats under it */
     dur.snap_wal_bytes = dur.wal.stats.bytes + wal_pending_bytes(&dur.wal);
+    pthread_mutex_unlock(&dur.wal.lock);
     if (!sync)
         return snapshot_start_bg(lsn);
     rc = snapshot_save_sync(lsn);
