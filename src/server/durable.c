@@ -192,7 +192,9 @@ static struct dirty_key *dirty_alloc(size_t len)
 
 static void dirty_release(struct dirty_key *d)
 {
-    if (dur.pool_count >= DIRTY_POOL_MAX) {
+    /* Only small entries are kept: a pooled block keeps its size, and a
+     * few thousand large keys would otherwise stay allocated for good. */
+    if (dur.pool_count >= DIRTY_POOL_MAX || d->cap > DIRTY_POOL_KEY_BYTES_MAX) {
         mem_free(d);
         return;
     }

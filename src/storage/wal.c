@@ -40,8 +40,6 @@
  *   (4) `ready`, `busy` and the ready_* fields are touched under the lock
  *       only; `flight`, seg_fd and seg_offset by the thread only, once it
  *       has started.
- *   (5) Past the last record of the open segment there are only zero bytes
- *       (zero-ahead, see write_batch), so a reader stops there (D5).
  *
  * Threads
  *   wal_open/close/append/flush/poll: loop thread. wal_thread_main: the
@@ -52,7 +50,6 @@
 #include "core/assert.h"
 #include "core/clock.h"
 #include "core/crc32c.h"
-#include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -246,34 +243,9 @@ static int start_segment(struct wal *w, lsn_t first_lsn)
         return rc;
     }
     w->seg_fd = fd;
-    w->zeroed_to = WAL_SEGMENT_HEADER_BYTES;
     return 0;
 }
 
-/*
- * Zero-ahead: when the batch at [.., end) grows the file, write zeros up to
- * WAL_ZERO_AHEAD_BYTES past it (not past the segment's size limit), so the
- * fdatasync that makes the batch durable also makes that size durable and
- * the next batches' fdatasyncs carry no metadata. Returns 0 or -errno.
- */
-static int zero_ahead(struct wal *w, uint64_t end)
-{
-    static const uint8_t zeros[64 * 1024];
-    uint64_t target = end + WAL_ZERO_AHEAD_BYTES;
-    if (end <= w->zeroed_to) /* end within the written part: nothing to do */
-        return 0;
-    if (target > w->segment_bytes_max)
-        target = end > w->segment_bytes_max ? end : w->segment_bytes_max;
-    for (uint64_t at = end; at < target;) {
-        size_t n = target - at < sizeof(zeros) ? (size_t)(target - at) : sizeof(zeros);
-        int rc = io_pwrite_all(w->io, w->seg_fd, zeros, n, (off_t)at);
-        if (rc != 0)
-            return rc;
-        at += n;
-    }
-    w->zeroed_to = target; /* once the fdatasync that follows returns 0 */
-    return 0;
-}
 
 static void record_stats(struct wal *w, int64_t fsync_us, uint32_t records, uint64_t bytes)
 {
@@ -305,14 +277,15 @@ static int write_batch(struct wal *w, int64_t *fsync_us)
     if (rc == 0)
         rc = io_pwrite_all(w->io, w->seg_fd, w->flight.data, w->flight.len,
                            (off_t)w->flight_offset);
-    if (rc == 0)
-        rc = zero_ahead(w, w->flight_offset + w->flight.len);
     if (rc == 0 && atomic_load(&w->fsync_mode) == WAL_FSYNC_ALWAYS) {
         int64_t t0 = clock_mono_us();
         rc = w->io->fdatasync(w->seg_fd);
         *fsync_us = clock_mono_us() - t0;
-    } else if (rc == 0) {
+        if (rc == 0)
+            w->dirty = false; /* also covers what an earlier everysec/no left */
+    } else if (rc == 0 && !w->dirty) {
         w->dirty = true;
+        w->dirty_since_us = clock_mono_us();
     }
     return rc;
 }
@@ -336,17 +309,45 @@ static void periodic_sync(struct wal *w)
     }
 }
 
+/* everysec: microseconds until written data has waited a second for its
+ * fdatasync (0: due now), or INT64_MAX if nothing waits. Lock held. */
+static int64_t everysec_due_in_us(struct wal *w)
+{
+    int64_t left;
+    if (atomic_load(&w->fsync_mode) != WAL_FSYNC_EVERYSEC || !w->dirty || w->seg_fd < 0 ||
+        atomic_load(&w->failed_errno))
+        return INT64_MAX;
+    left = w->dirty_since_us + 1000000 - clock_mono_us();
+    return left > 0 ? left : 0;
+}
+
+/* everysec: sync if it is due. Also called after every batch: under a
+ * steady load the thread never waits long enough for a timeout (a wait
+ * restarted at every batch once meant no fsync at all). Lock held. */
+static void everysec_sync_if_due(struct wal *w)
+{
+    if (everysec_due_in_us(w) == 0)
+        periodic_sync(w);
+}
+
 static void wait_for_work(struct wal *w)
 {
     while (w->ready.len == 0 && !w->stop) {
-        if (atomic_load(&w->fsync_mode) == WAL_FSYNC_EVERYSEC && w->dirty) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
-            if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
-                periodic_sync(w);
-        } else {
+        int64_t due = everysec_due_in_us(w);
+        struct timespec ts;
+        if (due == 0) {
+            periodic_sync(w);
+        } else if (due == INT64_MAX) {
             pthread_cond_wait(&w->cond, &w->lock);
+        } else {
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += (time_t)(due / 1000000);
+            ts.tv_nsec += (long)(due % 1000000) * 1000;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            (void)pthread_cond_timedwait(&w->cond, &w->lock, &ts);
         }
     }
 }
@@ -407,6 +408,7 @@ static void *wal_thread_main(void *arg)
         w->last_batch_records = w->flight_records;
         w->busy = false;
         signal_loop(w);
+        everysec_sync_if_due(w);
     }
     if (w->dirty && w->seg_fd >= 0 && !atomic_load(&w->failed_errno))
         (void)w->io->fdatasync(w->seg_fd);
@@ -435,14 +437,9 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
     atomic_store(&w->last_fsync_us, 0u);
     if (seg_first_lsn) {
         wal_segment_path(path, sizeof(path), dir, seg_first_lsn);
-        struct stat st;
         w->seg_fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (w->seg_fd < 0 || fstat(w->seg_fd, &st) != 0)
+        if (w->seg_fd < 0)
             return -errno;
-        /* Recovery truncated any torn tail: what is there is records, then
-         * zeros. If that size is not durable yet, the next fdatasync makes
-         * it so (fdatasync flushes the size along with the data). */
-        w->zeroed_to = (uint64_t)st.st_size;
         (void)fallocate(w->seg_fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes_max);
         w->seg_offset = seg_offset;
     }

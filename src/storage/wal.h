@@ -123,8 +123,8 @@ struct wal {
     lsn_t flight_new_segment; /* if nonzero: start a segment named so first */
     uint64_t seg_offset;      /* where the next batch goes in the segment */
     int seg_fd;               /* open segment */
-    uint64_t zeroed_to;       /* seg_fd bytes [0, zeroed_to) are written and synced (thread) */
     bool dirty;               /* written but not fsynced (everysec) */
+    int64_t dirty_since_us;   /* monotonic time dirty became true */
     atomic_uint_least64_t durable_lsn; /* highest lsn known durable */
     atomic_int failed_errno;  /* 0, or the errno of the failed write/fsync */
     atomic_uint last_fsync_us; /* duration of the last batch's fdatasync (0: none yet) */

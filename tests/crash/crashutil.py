@@ -373,17 +373,6 @@ def read_segment(path, check_crc=True):
     return first_lsn, records, off
 
 
-def assert_zero_tail(path, end):
-    """The newest segment ends at a record boundary: from end on, only the
-    zeros the WAL thread writes ahead of the log (wal.c zero-ahead)."""
-    with open(path, "rb") as f:
-        f.seek(end)
-        tail = f.read()
-    assert tail.count(0) == len(tail), \
-        "%s: non-zero byte at offset %d after the last record (offset %d)" % (
-            path, end + len(tail) - len(tail.lstrip(b"\0")), end)
-
-
 def flip_byte(path, offset, mask=0xFF):
     with open(path, "r+b") as f:
         f.seek(offset)

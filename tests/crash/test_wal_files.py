@@ -22,7 +22,6 @@ import time
 import pytest
 
 from crashutil import RECORD_HEADER, flip_byte, loaded_records, read_segment
-from crashutil import assert_zero_tail
 from crashutil import engram  # noqa: F401 (fixture)
 from crashutil import skip_against_redis
 
@@ -59,8 +58,7 @@ def stopped_with_records(engram, n=KEYS):
     e.kill()
     path = e.newest_wal()
     first, recs, end = read_segment(path)
-    assert first == 1 and len(recs) == n
-    assert_zero_tail(path, end)
+    assert first == 1 and len(recs) == n and end == os.path.getsize(path)
     assert [r.lsn for r in recs] == list(range(1, n + 1))
     return e, path, recs
 
@@ -79,7 +77,7 @@ def test_records_are_dense_and_canonical(engram):
         c.set("b", "2")
     e.kill()
     first, recs, end = read_segment(e.newest_wal())
-    assert_zero_tail(e.newest_wal(), end)
+    assert end == os.path.getsize(e.newest_wal())
     assert [r.lsn for r in recs] == [1, 2, 3, 4]
     assert b"SET" in recs[0].body and b"PEXPIREAT" in recs[1].body.upper()
     assert b"EXPIRE\r\n" not in recs[1].body.upper()
@@ -108,17 +106,13 @@ def test_truncated_last_record_is_cut_at_a_record_boundary(engram, cut):
     e.kill()
     first, recs2, end = read_segment(path)
     assert [r.lsn for r in recs2] == list(range(1, KEYS + 1))
-    assert_zero_tail(path, end)
+    assert end == os.path.getsize(path)
 
 
-@pytest.mark.parametrize("garbage", ["random", "half-record", "header-only",
-                                     "after-zero-tail"])
+@pytest.mark.parametrize("garbage", ["random", "half-record", "header-only"])
 def test_garbage_after_the_last_record_is_truncated(engram, garbage):
-    """What a crash mid-append leaves over the zeros written ahead of the log
-    (or, for after-zero-tail, past them): a torn tail, cut at the last good
-    record."""
     e, path, recs = stopped_with_records(engram)
-    size = recs[-1].end
+    size = os.path.getsize(path)
     rng = random.Random(1234)
     if garbage == "random":
         tail = bytes([0xA5]) + bytes(rng.randrange(256) for _ in range(300))
@@ -129,8 +123,7 @@ def test_garbage_after_the_last_record_is_truncated(engram, garbage):
         rec = bytearray(data[recs[-1].offset:recs[-1].end])
         rec[8:16] = (KEYS + 1).to_bytes(8, "little")
         tail = bytes(rec[:len(rec) // 2] if garbage == "half-record" else rec[:RECORD_HEADER])
-    with open(path, "r+b") as f:
-        f.seek(os.path.getsize(path) if garbage == "after-zero-tail" else size)
+    with open(path, "ab") as f:
         f.write(tail)
     e.start()
     line = torn_line(e.read_log(), path)
@@ -247,7 +240,7 @@ def test_segment_rollover_and_damage_in_an_older_segment(engram):
     f2, recs2, end2 = read_segment(newer, check_crc=False)
     assert f1 == 1 and f2 == int(names[1][:20]) == recs1[-1].lsn + 1
     assert [r.lsn for r in recs1 + recs2] == list(range(1, n + 1))
-    assert_zero_tail(newer, end2)
+    assert end2 == os.path.getsize(newer)
 
     def check(count):
         check_big(e, count)
@@ -301,29 +294,22 @@ def test_random_damage_is_a_tail_cut_or_a_refusal(engram):
     """D5/D8 over random damage: a flipped bit or a cut anywhere in the
     newest segment. The server never crashes or hangs; damage in the last
     record (or a cut) is truncated at that record's start, damage before it
-    refuses the start and leaves the file alone. A flip in the zeros written
-    ahead of the log is a torn tail after the last record; a cut there loses
-    nothing. (Flips in the body-length field of an early record are covered
-    by the test above.)"""
+    refuses the start and leaves the file alone. (Flips in the body-length
+    field of an early record are covered by the test above.)"""
     seed = int(os.environ.get("ENGRAM_CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     e, path, recs = stopped_with_records(engram, 30)
     last = len(recs) - 1
-    end = recs[-1].end
     with open(path, "rb") as f:
         pristine = f.read()
-    assert len(pristine) > end + 4096  # zero-ahead
 
-    def record_at(off):  # len(recs): in the zeros after the last record
-        return next((j for j, r in enumerate(recs) if r.offset <= off < r.end), len(recs))
-
-    def start_of(j):
-        return recs[j].offset if j < len(recs) else end
+    def record_at(off):
+        return next(j for j, r in enumerate(recs) if r.offset <= off < r.end)
 
     done = 0
     while done < 24:
         if rng.random() < 0.6:
-            off = rng.randrange(end + 4096)
+            off = rng.randrange(len(pristine))
             j = record_at(off) if off >= 32 else -1  # -1: the segment header
             if 0 <= j < last and off - recs[j].offset in (4, 5, 6, 7):
                 continue
@@ -331,10 +317,10 @@ def test_random_damage_is_a_tail_cut_or_a_refusal(engram):
             damaged[off] ^= 1 << rng.randrange(8)
             what, refuse, torn = "bit flip at %d" % off, j < 0 or j < last, True
         else:
-            off = rng.randrange(33, end + 4096)
+            off = rng.randrange(33, len(pristine))
             j = record_at(off)
             damaged = pristine[:off]
-            what, refuse, torn = "cut at %d" % off, False, off < end and off != recs[j].offset
+            what, refuse, torn = "cut at %d" % off, False, off != recs[j].offset
         done += 1
         ctx = "%s (ENGRAM_CRASH_SEED=%d)" % (what, seed)
         with open(path, "wb") as f:
@@ -348,8 +334,7 @@ def test_random_damage_is_a_tail_cut_or_a_refusal(engram):
             continue
         e.start()
         check_keys(e, range(j), range(j, len(recs)))
-        kept = off if j == len(recs) and not torn else start_of(j)
-        assert os.path.getsize(path) == kept, ctx
+        assert os.path.getsize(path) == recs[j].offset, ctx
         if torn:
-            assert "offset %d" % start_of(j) in torn_line(e.read_log(), path), ctx
+            assert "offset %d" % recs[j].offset in torn_line(e.read_log(), path), ctx
         e.kill()

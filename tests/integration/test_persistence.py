@@ -174,6 +174,30 @@ def test_commands_get_loading_while_the_data_loads():
         srv.stop()
 
 
+def test_everysec_syncs_every_second_under_steady_load():
+    """appendfsync everysec: written data is fdatasync'ed about once a second
+    even when batches keep coming (the WAL thread then never sits idle for
+    a second; it once waited for an idle second and so never synced)."""
+    srv = Server(["--appendfsync", "everysec", "--save", ""])
+    try:
+        c = srv.client()
+        before = info(c)["wal_fsyncs"]
+        pipe_values = ["x" * 50] * 200
+        deadline = time.monotonic() + 3.5
+        n = 0
+        while time.monotonic() < deadline:  # a steady stream of batches
+            p = c.pipeline(transaction=False)
+            for v in pipe_values:
+                p.set("k%d" % (n % 1000), v)
+                n += 1
+            p.execute()
+        synced = info(c)["wal_fsyncs"] - before
+        assert 2 <= synced <= 6, "%d fdatasyncs in 3.5 s of everysec writes (%d SETs)" % (
+            synced, n)
+    finally:
+        srv.stop()
+
+
 def test_appendfsync_changes_at_run_time():
     srv = Server()
     try:
