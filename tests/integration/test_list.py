@@ -34,7 +34,6 @@ Notes
     a served blocked pop being in the WAL.
 """
 import random
-import socket
 import threading
 import time
 
@@ -42,6 +41,8 @@ import pytest
 
 import conftest
 from conftest import Server, encode_command
+from rawconn import (Conn, arity, array, block, blocked_count, bulk, c, c2, c3, conns,
+                     integer, wait_blocked)  # noqa: F401 (fixtures)
 
 cmd = encode_command
 
@@ -71,28 +72,6 @@ I64_MAX = 9223372036854775807
 I64_MIN = -9223372036854775808
 
 # How long a test waits to be sure that nothing arrives.
-QUIET_S = 0.3
-
-
-def arity(name):
-    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.encode()
-
-
-def bulk(b):
-    if isinstance(b, int):
-        b = str(b)
-    if isinstance(b, str):
-        b = b.encode()
-    return b"$%d\r\n%s\r\n" % (len(b), b)
-
-
-def integer(n):
-    return b":%d\r\n" % n
-
-
-def array(*items):
-    """A RESP2 array of bulk strings (None -> $-1)."""
-    return b"*%d\r\n" % len(items) + b"".join(NIL if i is None else bulk(i) for i in items)
 
 
 def ints(*items):
@@ -114,136 +93,12 @@ def mpopped(key, *elems):
 # helpers
 # --------------------------------------------------------------------------
 
-class Conn:
-    """A raw connection; calling it sends one command and returns the raw
-    reply bytes. Unread bytes are kept between replies, so pipelined replies
-    that arrive in one read are not lost."""
-
-    def __init__(self, server, timeout=10.0):
-        self.sock = server.raw(timeout=timeout)
-        self.buf = b""
-        self.timeout = timeout
-
-    def send(self, *args):
-        self.sock.sendall(cmd(*args))
-
-    def send_raw(self, data):
-        self.sock.sendall(data)
-
-    def reply(self, timeout=None):
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        while True:
-            n = conftest._reply_end(self.buf, 0)
-            if n is not None:
-                out, self.buf = self.buf[:n], self.buf[n:]
-                return out
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(self.buf[:200])
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(1 << 20)
-            except socket.timeout:
-                raise TimeoutError(self.buf[:200])
-            if not chunk:
-                raise ConnectionError("closed after %r" % self.buf[:200])
-            self.buf += chunk
-
-    def nothing_within(self, seconds=QUIET_S):
-        """True if no byte arrives within seconds (the client is still blocked)."""
-        if self.buf:
-            return False
-        self.sock.settimeout(seconds)
-        try:
-            chunk = self.sock.recv(1 << 20)
-        except socket.timeout:
-            return True
-        self.buf += chunk
-        return False
-
-    def __call__(self, *args):
-        self.send(*args)
-        return self.reply()
-
-    def close(self):
-        self.sock.close()
-
-
-def hello3(conn):
-    reply = conn("HELLO", "3")
-    assert reply.startswith(b"%"), reply
-
-
-@pytest.fixture
-def c(server, r):
-    """A raw RESP2 connection on a flushed server (r flushes first)."""
-    conn = Conn(server)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def c2(server, r):
-    """Another raw RESP2 connection: 'another client'."""
-    conn = Conn(server)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def c3(server, r):
-    """A raw RESP3 connection."""
-    conn = Conn(server)
-    hello3(conn)
-    yield conn
-    conn.close()
-
-
 @pytest.fixture
 def own():
     """A server for this test only."""
     s = Server()
     yield s
     s.stop()
-
-
-@pytest.fixture
-def conns(server, r):
-    """A factory of extra raw connections, closed at the end of the test."""
-    made = []
-
-    def make(resp3=False):
-        conn = Conn(server)
-        if resp3:
-            hello3(conn)
-        made.append(conn)
-        return conn
-
-    yield make
-    for conn in made:
-        conn.close()
-
-
-def blocked_count(r):
-    return r.info("clients")["blocked_clients"]
-
-
-def wait_blocked(r, n, timeout=5.0):
-    """Wait until INFO says n clients are blocked."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = blocked_count(r)
-        if got == n:
-            return
-        assert time.monotonic() < deadline, "blocked_clients is %d, expected %d" % (got, n)
-        time.sleep(0.005)
-
-
-def block(conn, r, n, *args):
-    """Send a blocking command on conn and wait until n clients are blocked."""
-    conn.send(*args)
-    wait_blocked(r, n)
 
 
 def lrange(conn, key):
