@@ -1,6 +1,6 @@
 """
 Raw RESP connections and reply builders shared by the collection tests
-(test_list.py, test_zset.py): a Conn that returns raw reply bytes and can
+(test_list.py, test_zset.py, test_set.py): a Conn that returns raw reply bytes and can
 tell that nothing arrives (a client still blocked), the c/c2/c3/conns
 fixtures, and waiting for INFO's blocked_clients.
 """
@@ -42,10 +42,12 @@ class Conn:
     reply bytes. Unread bytes are kept between replies, so pipelined replies
     that arrive in one read are not lost."""
 
-    def __init__(self, server, timeout=10.0):
+    def __init__(self, server, resp3=False, timeout=10.0):
         self.sock = server.raw(timeout=timeout)
         self.buf = b""
         self.timeout = timeout
+        if resp3:
+            hello3(self)
 
     def send(self, *args):
         self.sock.sendall(cmd(*args))
@@ -88,6 +90,11 @@ class Conn:
     def __call__(self, *args):
         self.send(*args)
         return self.reply()
+
+    def pipeline(self, commands):
+        """Send every command at once, then read one reply per command."""
+        self.sock.sendall(b"".join(cmd(*a) for a in commands))
+        return [self.reply() for _ in commands]
 
     def close(self):
         self.sock.close()

@@ -30,6 +30,7 @@ import pytest
 
 import conftest
 from conftest import Server, encode_command
+from rawconn import Conn, arity, bulk, c, c3, integer  # noqa: F401 (fixtures)
 
 cmd = encode_command
 
@@ -52,22 +53,6 @@ HASHTABLE = b"$9\r\nhashtable\r\n"
 INTSET_ENTRIES_DEFAULT = 512
 
 
-def arity(name):
-    return b"-ERR wrong number of arguments for '%s' command\r\n" % name.encode()
-
-
-def bulk(b):
-    if isinstance(b, int):
-        b = str(b)
-    if isinstance(b, str):
-        b = b.encode()
-    return b"$%d\r\n%s\r\n" % (len(b), b)
-
-
-def integer(n):
-    return b":%d\r\n" % n
-
-
 def agg(kind, items):
     """An aggregate reply of bulk strings, in the given order."""
     return b"%s%d\r\n" % (kind, len(items)) + b"".join(bulk(i) for i in items)
@@ -76,59 +61,6 @@ def agg(kind, items):
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-class Conn:
-    """A raw connection; calling it with arguments sends one command and
-    returns its raw reply. Unread bytes are kept between replies."""
-
-    def __init__(self, server, resp3=False, timeout=10.0):
-        self.sock = server.raw(timeout=timeout)
-        self.buf = b""
-        self.timeout = timeout
-        if resp3:
-            reply = self("HELLO", "3")
-            assert reply.startswith(b"%"), reply
-
-    def reply(self):
-        self.sock.settimeout(self.timeout)
-        while True:
-            n = conftest._reply_end(self.buf, 0)
-            if n is not None:
-                out, self.buf = self.buf[:n], self.buf[n:]
-                return out
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed after %r" % self.buf[:200])
-            self.buf += chunk
-
-    def __call__(self, *args):
-        self.sock.sendall(cmd(*args))
-        return self.reply()
-
-    def pipeline(self, commands):
-        """Send every command at once, then read one reply per command."""
-        self.sock.sendall(b"".join(cmd(*a) for a in commands))
-        return [self.reply() for _ in commands]
-
-    def close(self):
-        self.sock.close()
-
-
-@pytest.fixture
-def c(server, r):
-    """A raw RESP2 connection on a flushed server (r flushes first)."""
-    conn = Conn(server)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def c3(server, r):
-    """A raw RESP3 connection (HELLO 3) on a flushed server."""
-    conn = Conn(server, resp3=True)
-    yield conn
-    conn.close()
-
 
 @pytest.fixture
 def limit_reset(server):
