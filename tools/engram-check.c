@@ -9,14 +9,15 @@
  * Design
  *   One scanner, scan_wal(), walks <DIR>/wal segment by segment in lsn
  *   order with the server's own decoder (wal_check_segment_header,
- *   wal_decode) and stops at the first problem, which it classifies with
- *   the rule of recovery.c (DESIGN.md D5, docs/formats/wal.md):
+ *   wal_decode_batch, wal_decode) and stops at the first problem, which it
+ *   classifies with the rule of recovery.c (DESIGN.md D5,
+ *   docs/formats/wal.md):
  *
- *     torn tail  a bad record in the newest segment with no valid record of
- *                the next lsn after it, or a newest segment whose creation
- *                was interrupted: a crash mid-write. The server cuts it at
- *                start-up; verify reports it and exits 0.
- *     corrupt    anything else: a bad segment header, a bad record in an
+ *     torn tail  a bad batch in the newest segment with no valid batch
+ *                header of a later lsn after it, or a newest segment whose
+ *                creation was interrupted: a crash mid-write. The server
+ *                cuts it at start-up; verify reports it and exits 0.
+ *     corrupt    anything else: a bad segment header, a bad batch in an
  *                older segment or followed by a valid one, an lsn out of
  *                sequence (within or across segments), a body that is not
  *                RESP arrays of bulk strings with a numeric db first. The
@@ -50,7 +51,7 @@
  *
  * Invariants
  *   (1) Only repair writes, and only while it holds <DIR>/engram.lock.
- *   (2) problem.offset is the cut point: the end of the last valid record
+ *   (2) problem.offset is the cut point: the end of the last valid batch
  *       of its segment, or 0 for a bad segment header.
  *   (3) Exit codes: 0 valid (a torn tail included) or repaired, 1 invalid
  *       data, an I/O error or a refused repair, 2 usage errors.
@@ -333,16 +334,17 @@ static lsn_t newest_snapshot(const char *dir)
     return newest;
 }
 
-/* A bad record (WAL_DECODE_TORN) at off: torn tail or corruption. */
-static void bad_record(struct scan *s, int seg, const uint8_t *p, size_t size, uint64_t off)
+/* A bad batch (WAL_DECODE_TORN) at off: torn tail or corruption. */
+static void bad_batch(struct scan *s, int seg, const uint8_t *p, size_t size, uint64_t off)
 {
     bool newest = seg == s->count - 1;
-    if (newest && !wal_valid_record_after(p, size, off, s->expect - 1)) {
+    if (newest && !wal_valid_batch_after(p, size, off, s->expect)) {
         set_problem(s, PROBLEM_TORN, seg, off, s->expect, "would be truncated at start");
         return;
     }
-    set_problem(s, PROBLEM_CORRUPT, seg, off, s->expect, "bad record header or checksum%s",
-                newest ? ", and a valid record with a later lsn follows it"
+    set_problem(s, PROBLEM_CORRUPT, seg, off, s->expect,
+                "bad batch or record header or checksum%s",
+                newest ? ", and a valid batch with a later lsn follows it"
                        : ", in a segment that is not the newest");
 }
 
@@ -351,44 +353,61 @@ static void zero_fill(struct scan *s, int seg, const uint8_t *p, size_t size, ui
 {
     if (!wal_nonzero_after(p, size, off)) return;
     /* As the server: zeros followed by data are a bad record (D5). */
-    bad_record(s, seg, p, size, off);
+    bad_batch(s, seg, p, size, off);
 }
 
-/* Walk the records of a mapped segment; fills sum. */
-static void scan_records(struct scan *s, int seg, const uint8_t *p, size_t size,
-                         struct seg_summary *sum)
+/* Check and count the records of the valid batch b at p; false (and a
+ * problem set) if a body is not valid effects. */
+static bool scan_batch(struct scan *s, int seg, const uint8_t *p, uint64_t off,
+                       const struct wal_batch *b, struct seg_summary *sum)
 {
-    uint64_t off = WAL_SEGMENT_HEADER_BYTES;
+    uint64_t at = off + WAL_BATCH_HEADER_BYTES;
     char why[256];
-    while (!s->stopped && s->problem.kind == PROBLEM_NONE) {
+    for (uint32_t i = 0; i < b->records && !s->stopped; i++) {
         struct wal_record r;
         size_t rec_size;
-        int rc = wal_decode(p + off, size - off, &r, &rec_size);
-        if (rc == WAL_DECODE_END) {
-            zero_fill(s, seg, p, size, off);
-            break;
-        }
-        if (rc == WAL_DECODE_TORN) {
-            bad_record(s, seg, p, size, off);
-            break;
-        }
-        if (r.lsn != s->expect) {
-            set_problem(s, PROBLEM_CORRUPT, seg, off, s->expect,
-                        "record has lsn %" PRIu64 " where %" PRIu64 " was expected", r.lsn,
-                        s->expect);
-            break;
-        }
+        (void)wal_decode(p + at, (size_t)(off + b->size - at), &r, &rec_size); /* checked */
         if (check_body(&s->parser, &r, NULL, why, sizeof(why)) != 0) {
-            set_problem(s, PROBLEM_CORRUPT, seg, off, s->expect, "invalid effects: %s", why);
-            break;
+            set_problem(s, PROBLEM_CORRUPT, seg, off, b->first_lsn,
+                        "invalid effects in the record of lsn %" PRIu64 " (offset %" PRIu64
+                        "): %s", r.lsn, at, why);
+            return false;
         }
         if (sum->records++ == 0) sum->first_lsn = r.lsn;
         sum->last_lsn = r.lsn;
         if (s->records++ == 0) s->first_lsn = r.lsn;
         s->last_lsn = r.lsn;
         s->expect = r.lsn + 1;
-        off += rec_size;
+        at += rec_size;
         if (s->on_record && s->on_record(s, &r) != 0) s->stopped = true;
+    }
+    return true;
+}
+
+/* Walk the batches of a mapped segment; fills sum. */
+static void scan_records(struct scan *s, int seg, const uint8_t *p, size_t size,
+                         struct seg_summary *sum)
+{
+    uint64_t off = WAL_SEGMENT_HEADER_BYTES;
+    while (!s->stopped && s->problem.kind == PROBLEM_NONE) {
+        struct wal_batch b;
+        int rc = wal_decode_batch(p + off, size - off, &b);
+        if (rc == WAL_DECODE_END) {
+            zero_fill(s, seg, p, size, off);
+            break;
+        }
+        if (rc == WAL_DECODE_TORN) {
+            bad_batch(s, seg, p, size, off);
+            break;
+        }
+        if (b.first_lsn != s->expect) {
+            set_problem(s, PROBLEM_CORRUPT, seg, off, s->expect,
+                        "batch starts at lsn %" PRIu64 " where %" PRIu64 " was expected",
+                        b.first_lsn, s->expect);
+            break;
+        }
+        if (!scan_batch(s, seg, p, off, &b, sum)) break;
+        off += b.size;
     }
 }
 

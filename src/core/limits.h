@@ -111,6 +111,15 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
  * by more than a fraction of what it costs. */
 #define WAL_COMMIT_DELAY_US 250
 
+/* When a WAL batch grows its segment file, the WAL thread writes this many
+ * zero bytes past it before the same fdatasync, so the batches that follow
+ * overwrite allocated, already-sized blocks and their fdatasync flushes data
+ * only, with no journal commit for the file size (measured on ext4 here:
+ * 210 us against 300 us per write+fdatasync). Recovery reads zeros as the
+ * end of the log; batch framing (wal.c) makes a partly written last batch a
+ * torn tail. */
+#define WAL_ZERO_AHEAD_BYTES (1024u * 1024)
+
 /* Dropped dirty-key entries (durable.c) kept for reuse: at most this many,
  * and only those whose key room is at most DIRTY_POOL_KEY_BYTES_MAX, so the
  * pool holds at most about 4096 * (64 + 128) bytes. */

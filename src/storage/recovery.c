@@ -2,22 +2,25 @@
  * recovery.c - WAL replay at start-up.
  *
  * Design
- *   Each segment is mapped read-only and walked record by record with
- *   wal_decode(). The decision between "torn tail" and "corruption" (D5):
- *   a bad record is a torn tail only if it is in the newest segment and no
- *   valid record with the next lsn follows it (a crash mid-write leaves an
- *   unsynced, never acknowledged suffix: cutting it loses nothing that was
+ *   Each segment is mapped read-only and walked batch by batch: a batch is
+ *   checked whole (wal_decode_batch) before any of its records is applied,
+ *   so the effects of a batch are replayed entirely or not at all. The
+ *   decision between "torn tail" and "corruption" (D5): a bad batch is a
+ *   torn tail only if it is in the newest segment and no valid batch header
+ *   of a later lsn follows it (a crash mid-write damages the one batch that
+ *   was being synced, never acknowledged: cutting it loses nothing that was
  *   acknowledged). Anything else refuses to start.
  *
  * Invariants
  *   (1) D3: applied lsns are consecutive.
- *   (2) The newest segment ends at a record boundary when this returns 0.
+ *   (2) The newest segment ends at a batch boundary when this returns 0.
  *
  * Threads
  *   Start-up only.
  */
 #include "storage/recovery.h"
 
+#include "core/assert.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -50,7 +53,7 @@ struct segment_scan {
     const char *path;    /* file being read */
     bool newest;         /* the last segment */
     lsn_t expect;        /* lsn the next record must have */
-    uint64_t valid_end;  /* offset after the last good record */
+    uint64_t valid_end;  /* offset after the last good batch */
     bool torn;           /* a torn tail was found */
 };
 
@@ -61,43 +64,51 @@ static int scan_records(struct segment_scan *s, const uint8_t *p, size_t size, l
     uint64_t off = WAL_SEGMENT_HEADER_BYTES;
     char why[256];
     for (;;) {
-        struct wal_record r;
-        size_t rec_size;
-        int rc = wal_decode(p + off, size - off, &r, &rec_size);
+        struct wal_batch b;
+        uint64_t at;
+        int rc = wal_decode_batch(p + off, size - off, &b);
         /* Zeros followed by data are not the end of the log. */
         if (rc == WAL_DECODE_END && wal_nonzero_after(p, size, off))
             rc = WAL_DECODE_TORN;
         if (rc == WAL_DECODE_END)
             break;
-        if (rc == WAL_DECODE_OK && r.lsn != s->expect) {
+        if (rc == WAL_DECODE_OK && b.first_lsn != s->expect) {
             snprintf(err, cap, "WAL corruption in %s at offset %" PRIu64 ": lsn %" PRIu64
                      " where %" PRIu64 " was expected (D3). Repair with: bin/engram-check "
-                     "repair <dir>", s->path, off, r.lsn, s->expect);
+                     "repair <dir>", s->path, off, b.first_lsn, s->expect);
             return -1;
         }
         if (rc == WAL_DECODE_TORN) {
-            if (!s->newest || wal_valid_record_after(p, size, off, s->expect - 1)) {
-                snprintf(err, cap, "WAL corruption in %s at offset %" PRIu64 " (record lsn %"
+            if (!s->newest || wal_valid_batch_after(p, size, off, s->expect)) {
+                snprintf(err, cap, "WAL corruption in %s at offset %" PRIu64 " (batch from lsn %"
                          PRIu64 "): bad checksum or header. Repair with: bin/engram-check "
-                         "repair <dir> (it truncates at the last valid record and keeps the "
+                         "repair <dir> (it truncates at the last valid batch and keeps the "
                          "cut bytes)", s->path, off, s->expect);
                 return -1;
             }
             s->torn = true;
             break;
         }
-        if (r.lsn > after_lsn) {
-            if (fn(ctx, &r, why, sizeof(why)) != 0) {
-                snprintf(err, cap, "WAL record lsn %" PRIu64 " in %s at offset %" PRIu64
-                         " has invalid effects: %s", r.lsn, s->path, off, why);
-                return -1;
+        at = off + WAL_BATCH_HEADER_BYTES;
+        for (uint32_t i = 0; i < b.records; i++) {
+            struct wal_record r;
+            size_t rec_size;
+            rc = wal_decode(p + at, size - at, &r, &rec_size);
+            ASSERT(rc == WAL_DECODE_OK); /* checked by wal_decode_batch */
+            if (r.lsn > after_lsn) {
+                if (fn(ctx, &r, why, sizeof(why)) != 0) {
+                    snprintf(err, cap, "WAL record lsn %" PRIu64 " in %s at offset %" PRIu64
+                             " has invalid effects: %s", r.lsn, s->path, at, why);
+                    return -1;
+                }
+                res->records++;
             }
-            res->records++;
+            res->last_lsn = r.lsn;
+            res->wal_last_lsn = r.lsn;
+            at += rec_size;
         }
-        res->last_lsn = r.lsn;
-        res->wal_last_lsn = r.lsn;
-        s->expect = r.lsn + 1;
-        off += rec_size;
+        s->expect = b.first_lsn + b.records;
+        off += b.size;
     }
     s->valid_end = off;
     return 0;
@@ -161,7 +172,7 @@ static int truncate_tail(const struct segment_scan *s, char *err, size_t cap)
         }
         return 0;
     }
-    log_warning("WAL: torn record at the tail of %s, offset %" PRIu64 ": truncating "
+    log_warning("WAL: torn batch at the tail of %s, offset %" PRIu64 ": truncating "
                 "(it was never acknowledged)", s->path, s->valid_end);
     if (truncate(s->path, (off_t)s->valid_end) != 0) {
         snprintf(err, cap, "can't truncate %s: %s", s->path, strerror(errno));

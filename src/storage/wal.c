@@ -5,12 +5,19 @@
  *
  *   segment file <dir>/wal/<first lsn, 20 digits>.wal
  *   +0  8  magic "ENGRMWAL"
- *   +8  4  format version (1)
+ *   +8  4  format version (2)
  *   +12 4  header bytes (32)
  *   +16 8  lsn of the first record in this segment
  *   +24 4  reserved, zero
  *   +28 4  crc32c of bytes 0..27
- *   then records, back to back:
+ *   then batches, back to back, each a header and records:
+ *   +0  4  batch magic 0x54414245 ("EBAT")
+ *   +4  4  records in the batch (at least 1)
+ *   +8  8  lsn of its first record
+ *   +16 8  bytes of its records
+ *   +24 4  crc32c of bytes 0..23
+ *   +28 4  reserved, zero
+ *   record:
  *   +0  4  record magic 0x4C415745 ("EWAL")
  *   +4  4  body bytes
  *   +8  8  lsn
@@ -20,13 +27,22 @@
  *   +32 .. body: the effects of one command/EXEC (effect.h encoding)
  *
  * Design
- *   Group commit: the loop fills `open`; before it sleeps, wal_flush() moves
+ *   Group commit: the loop fills `open` (which starts with room for a batch
+ *   header, so a batch is written with one pwrite and never copied to make
+ *   room); before it sleeps, wal_flush() moves
  *   it to the end of `ready` under the lock (a swap when `ready` is empty)
  *   and signals. The thread takes all of `ready` as its next batch
  *   (`flight`) as soon as it has finished the previous one, without a round
  *   trip through the loop: one pwrite at flight_offset, one fdatasync
  *   (appendfsync always), then it stores durable_lsn, writes the eventfd and
- *   looks for the next batch. A batch never spans segments: when the thread
+ *   looks for the next batch. The thread fills in the batch header when it
+ *   takes the batch: a batch is exactly one write unit, which is what lets
+ *   recovery tell a torn last batch from damage (wal_valid_batch_after).
+ *   Zero-ahead: when a batch grows the segment file, zeros are written past
+ *   it before the same fdatasync, so the next batches overwrite blocks inside
+ *   the durable file size and their fdatasync flushes data only, with no
+ *   journal commit. The price is that a power cut can then leave any subset
+ *   of the last batch's sectors on disk, hence batch framing. A batch never spans segments: when the thread
  *   takes a batch it decides whether it starts a new segment (when the
  *   current one would pass segment_bytes_max), so it needs no record
  *   boundaries.
@@ -40,6 +56,10 @@
  *   (4) `ready`, `busy` and the ready_* fields are touched under the lock
  *       only; `flight`, seg_fd and seg_offset by the thread only, once it
  *       has started.
+ *   (5) Past the last batch of the open segment there are only zero bytes
+ *       (zero-ahead, see write_batch), so a reader stops there (D5).
+ *   (6) Batch N+1 is written only after batch N's fdatasync returned
+ *       (always): only the last batch can be torn by a crash.
  *
  * Threads
  *   wal_open/close/append/flush/poll: loop thread. wal_thread_main: the
@@ -50,6 +70,7 @@
 #include "core/assert.h"
 #include "core/clock.h"
 #include "core/crc32c.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -154,18 +175,68 @@ int wal_decode(const uint8_t *p, size_t avail, struct wal_record *r, size_t *siz
     return WAL_DECODE_OK;
 }
 
-bool wal_valid_record_after(const uint8_t *p, size_t size, uint64_t off, lsn_t after)
+void wal_encode_batch_header(uint8_t *hdr, lsn_t first_lsn, uint32_t records,
+                             uint64_t body_bytes)
 {
-    static const uint8_t magic[4] = {0x45, 0x57, 0x41, 0x4C};     for (uint64_t at = off + 1; at + WAL_RECORD_HEADER_BYTES <= size; at++) {
-        const uint8_t *hit = memchr(p + at, magic[0], size - at);
+    put32(hdr, WAL_BATCH_MAGIC);
+    put32(hdr + 4, records);
+    put64(hdr + 8, first_lsn);
+    put64(hdr + 16, body_bytes);
+    put32(hdr + 24, crc32c(0, hdr, 24));
+    put32(hdr + 28, 0);
+}
+
+/* The header alone: magic, crc, reserved field, at least one record. */
+static bool batch_header_ok(const uint8_t *p)
+{
+    return get32(p) == WAL_BATCH_MAGIC && get32(p + 24) == crc32c(0, p, 24) &&
+           get32(p + 28) == 0 && get32(p + 4) != 0;
+}
+
+int wal_decode_batch(const uint8_t *p, size_t avail, struct wal_batch *b)
+{
+    uint64_t body_bytes, off = WAL_BATCH_HEADER_BYTES;
+    uint32_t records;
+    lsn_t first;
+    if (avail == 0)
+        return WAL_DECODE_END;
+    if (avail < WAL_BATCH_HEADER_BYTES)
+        return all_zero(p, avail) ? WAL_DECODE_END : WAL_DECODE_TORN;
+    if (!batch_header_ok(p))
+        return all_zero(p, WAL_BATCH_HEADER_BYTES) ? WAL_DECODE_END : WAL_DECODE_TORN;
+    records = get32(p + 4);
+    first = get64(p + 8);
+    body_bytes = get64(p + 16);
+    if (body_bytes > avail - WAL_BATCH_HEADER_BYTES)
+        return WAL_DECODE_TORN;
+    for (uint32_t i = 0; i < records; i++) {
         struct wal_record r;
         size_t rec_size;
+        if (wal_decode(p + off, (size_t)(WAL_BATCH_HEADER_BYTES + body_bytes - off), &r,
+                       &rec_size) != WAL_DECODE_OK ||
+            r.lsn != first + i)
+            return WAL_DECODE_TORN;
+        off += rec_size;
+    }
+    if (off != WAL_BATCH_HEADER_BYTES + body_bytes)
+        return WAL_DECODE_TORN;
+    b->first_lsn = first;
+    b->records = records;
+    b->size = off;
+    return WAL_DECODE_OK;
+}
+
+bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t min_first)
+{
+    static const uint8_t magic[4] = {0x45, 0x42, 0x41, 0x54}; /* "EBAT" */
+    for (uint64_t at = off + 1; at + WAL_BATCH_HEADER_BYTES <= size; at++) {
+        const uint8_t *hit = memchr(p + at, magic[0], size - at);
         if (!hit)
             return false;
         at = (uint64_t)(hit - p);
-        if (size - at < WAL_RECORD_HEADER_BYTES || memcmp(hit, magic, 4) != 0)
+        if (size - at < WAL_BATCH_HEADER_BYTES || memcmp(hit, magic, 4) != 0)
             continue;
-        if (wal_decode(hit, size - at, &r, &rec_size) == WAL_DECODE_OK && r.lsn > after)
+        if (batch_header_ok(hit) && get64(hit + 8) >= min_first)
             return true;
     }
     return false;
@@ -243,6 +314,32 @@ static int start_segment(struct wal *w, lsn_t first_lsn)
         return rc;
     }
     w->seg_fd = fd;
+    w->zeroed_to = WAL_SEGMENT_HEADER_BYTES;
+    return 0;
+}
+
+/*
+ * Zero-ahead: when the batch ending at `end` grows the file, write zeros up
+ * to WAL_ZERO_AHEAD_BYTES past it (not past the segment's size limit), so
+ * the fdatasync that makes the batch durable also makes that size durable
+ * and the next batches' fdatasyncs carry no metadata. Returns 0 or -errno.
+ */
+static int zero_ahead(struct wal *w, uint64_t end)
+{
+    static const uint8_t zeros[64 * 1024];
+    uint64_t target = end + WAL_ZERO_AHEAD_BYTES;
+    if (end <= w->zeroed_to) /* within the written part: nothing to do */
+        return 0;
+    if (target > w->segment_bytes_max)
+        target = end > w->segment_bytes_max ? end : w->segment_bytes_max;
+    for (uint64_t at = end; at < target;) {
+        size_t n = target - at < sizeof(zeros) ? (size_t)(target - at) : sizeof(zeros);
+        int rc = io_pwrite_all(w->io, w->seg_fd, zeros, n, (off_t)at);
+        if (rc != 0)
+            return rc;
+        at += n;
+    }
+    w->zeroed_to = target;
     return 0;
 }
 
@@ -277,6 +374,8 @@ static int write_batch(struct wal *w, int64_t *fsync_us)
     if (rc == 0)
         rc = io_pwrite_all(w->io, w->seg_fd, w->flight.data, w->flight.len,
                            (off_t)w->flight_offset);
+    if (rc == 0)
+        rc = zero_ahead(w, w->flight_offset + w->flight.len);
     if (rc == 0 && atomic_load(&w->fsync_mode) == WAL_FSYNC_ALWAYS) {
         int64_t t0 = clock_mono_us();
         rc = w->io->fdatasync(w->seg_fd);
@@ -364,6 +463,9 @@ static void take_batch(struct wal *w)
     w->flight_last_lsn = w->ready_last_lsn;
     w->flight_records = w->ready_records;
     w->ready_records = 0;
+    ASSERT(len > WAL_BATCH_HEADER_BYTES && w->flight_records > 0);
+    wal_encode_batch_header((uint8_t *)w->flight.data, w->flight_first_lsn, w->flight_records,
+                            len - WAL_BATCH_HEADER_BYTES);
     w->flight_new_segment = 0;
     if (w->seg_fd < 0 && w->seg_offset == 0) {
         w->flight_new_segment = w->flight_first_lsn;
@@ -436,10 +538,14 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
     atomic_store(&w->failed_errno, 0);
     atomic_store(&w->last_fsync_us, 0u);
     if (seg_first_lsn) {
+        struct stat st;
         wal_segment_path(path, sizeof(path), dir, seg_first_lsn);
         w->seg_fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (w->seg_fd < 0)
+        if (w->seg_fd < 0 || fstat(w->seg_fd, &st) != 0)
             return -errno;
+        /* Recovery cut any torn tail: what is there is batches, then zeros.
+         * If that size is not durable yet, the next fdatasync makes it so. */
+        w->zeroed_to = (uint64_t)st.st_size;
         (void)fallocate(w->seg_fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes_max);
         w->seg_offset = seg_offset;
     }
@@ -497,6 +603,9 @@ lsn_t wal_append(struct wal *w, int64_t time_ms, const void *body, size_t body_b
     lsn_t lsn = w->next_lsn++;
     ASSERT(body_bytes <= UINT32_MAX);
     if (w->open.len == 0) {
+        /* Room for the batch header, filled in by take_batch. */
+        buf_reserve(&w->open, WAL_BATCH_HEADER_BYTES);
+        w->open.len = WAL_BATCH_HEADER_BYTES;
         w->open_first_lsn = lsn;
         w->open_first_us = clock_mono_us();
     }
@@ -519,8 +628,9 @@ void wal_flush(struct wal *w)
         w->ready = w->open;
         w->open = tmp;
         w->ready_first_lsn = w->open_first_lsn;
-    } else {
-        buf_append(&w->ready, w->open.data, w->open.len);
+    } else { /* without open's batch header room */
+        buf_append(&w->ready, w->open.data + WAL_BATCH_HEADER_BYTES,
+                   w->open.len - WAL_BATCH_HEADER_BYTES);
     }
     w->ready_last_lsn = w->next_lsn - 1;
     w->ready_records += w->open_records;

@@ -27,10 +27,12 @@
 typedef uint64_t lsn_t;
 
 #define WAL_SEGMENT_MAGIC "ENGRMWAL"
-#define WAL_FORMAT_VERSION 1u
+#define WAL_FORMAT_VERSION 2u
 #define WAL_SEGMENT_HEADER_BYTES 32u
 #define WAL_RECORD_MAGIC 0x4C415745u /* "EWAL" little-endian */
 #define WAL_RECORD_HEADER_BYTES 32u
+#define WAL_BATCH_MAGIC 0x54414245u /* "EBAT" little-endian */
+#define WAL_BATCH_HEADER_BYTES 32u
 
 enum wal_fsync { WAL_FSYNC_ALWAYS = 0, WAL_FSYNC_EVERYSEC = 1, WAL_FSYNC_NO = 2 };
 
@@ -40,6 +42,13 @@ struct wal_record {
     int64_t time_ms;    /* wall clock when the command ran */
     const char *body;   /* effects, RESP-encoded (effect.h) */
     uint32_t body_bytes;/* length of body */
+};
+
+/* A checked batch: its header and every record in it are valid. */
+struct wal_batch {
+    lsn_t first_lsn;    /* lsn of its first record */
+    uint32_t records;   /* records in it, at least 1 */
+    uint64_t size;      /* bytes, header included */
 };
 
 enum wal_decode_rc {
@@ -59,16 +68,31 @@ void wal_encode_header(uint8_t *hdr, lsn_t lsn, int64_t time_ms, const void *bod
  */
 int wal_decode(const uint8_t *p, size_t avail, struct wal_record *r, size_t *size_out);
 /*
- * The torn-tail vs corruption rule (D5), shared by recovery and
- * engram-check. A bad record at `off` is damage in the middle of the log if
- * any valid record (magic, length, crc32c) with an lsn above `after` exists
- * anywhere past it: every offset is tried, since the bad record's own
- * length may be what is damaged, so this is O(bytes) and runs only on a bad
- * record. A crash can leave a later record of the same never-acknowledged
- * batch intact; the start is then refused and engram-check repair cuts
- * there, which loses nothing that was acknowledged.
+ * Encode the header of a batch of `records` records, body_bytes bytes in
+ * all, the first with lsn first_lsn, into hdr[WAL_BATCH_HEADER_BYTES].
  */
-bool wal_valid_record_after(const uint8_t *p, size_t size, uint64_t off, lsn_t after);
+void wal_encode_batch_header(uint8_t *hdr, lsn_t first_lsn, uint32_t records,
+                             uint64_t body_bytes);
+/*
+ * Check the batch at p[0..avail): its header, and that its records are all
+ * valid, dense from first_lsn and fill it exactly. WAL_DECODE_END on zeros
+ * (the caller decides whether data follows them), WAL_DECODE_TORN if any
+ * check fails. Never trusts the input. Its records are then read with
+ * wal_decode() from p + WAL_BATCH_HEADER_BYTES.
+ */
+int wal_decode_batch(const uint8_t *p, size_t avail, struct wal_batch *b);
+/*
+ * The torn-tail vs corruption rule (D5), shared by recovery and
+ * engram-check. The WAL thread writes batch N+1 only after batch N's
+ * fdatasync returned, so a crash can damage the last batch only, in any of
+ * its sectors. A bad batch at `off` is damage in the middle of the log if
+ * a valid batch header with a first lsn of at least `min_first` (the lsn
+ * the bad batch should start with) exists anywhere past it: every offset
+ * is tried, since the bad batch's own length may be what is damaged, so
+ * this is O(bytes) and runs only on a bad batch. Valid records after the
+ * bad spot prove nothing: they may be the torn batch's own.
+ */
+bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t min_first);
 /* True if any byte of p[off..size) is not zero (zeros followed by data are
  * damage, not the end of the log). */
 bool wal_nonzero_after(const uint8_t *p, size_t size, uint64_t off);
@@ -123,6 +147,7 @@ struct wal {
     lsn_t flight_new_segment; /* if nonzero: start a segment named so first */
     uint64_t seg_offset;      /* where the next batch goes in the segment */
     int seg_fd;               /* open segment */
+    uint64_t zeroed_to;       /* seg_fd bytes [0, zeroed_to) are written (thread) */
     bool dirty;               /* written but not fsynced (everysec) */
     int64_t dirty_since_us;   /* monotonic time dirty became true */
     atomic_uint_least64_t durable_lsn; /* highest lsn known durable */

@@ -314,6 +314,8 @@ def _parse(buf, pos):
 # ---- WAL segment files (docs/formats/wal.md) -----------------------------
 
 SEGMENT_HEADER = 32
+BATCH_HEADER = 32
+BATCH_MAGIC = 0x54414245
 RECORD_HEADER = 32
 RECORD_MAGIC = 0x4C415745
 
@@ -336,8 +338,14 @@ assert crc32c(b"123456789") == 0xE3069283
 
 
 class Record:
-    def __init__(self, offset, lsn, time_ms, body):
+    """A record, and the batch it was written in: batch_offset is where its
+    batch header starts (the cut point if that batch is torn), batch_end
+    where the batch ends."""
+
+    def __init__(self, offset, lsn, time_ms, body, batch_offset, batch_end):
         self.offset = offset
+        self.batch_offset = batch_offset
+        self.batch_end = batch_end
         self.lsn = lsn
         self.time_ms = time_ms
         self.body = body
@@ -348,29 +356,59 @@ class Record:
         return "Record(off=%d lsn=%d body=%r)" % (self.offset, self.lsn, self.body[:60])
 
 
-def read_segment(path, check_crc=True):
-    """Parse a segment; return (first_lsn, [Record], end of the last valid record).
+def _read_batch(data, off, check_crc):
+    """The records of the batch at off, or None if it does not check out."""
+    magic, count, first, body_bytes, hcrc, res = struct.unpack_from("<IIQQII", data, off)
+    end = off + BATCH_HEADER + body_bytes
+    if (magic != BATCH_MAGIC or res != 0 or count == 0 or end > len(data)
+            or hcrc != crc32c(data[off:off + 24])):
+        return None
+    records, at = [], off + BATCH_HEADER
+    for i in range(count):
+        if at + RECORD_HEADER > end:
+            return None
+        magic, n, lsn, time_ms, crc, res = struct.unpack_from("<IIQqII", data, at)
+        if magic != RECORD_MAGIC or res != 0 or at + RECORD_HEADER + n > end or lsn != first + i:
+            return None
+        body = data[at + RECORD_HEADER:at + RECORD_HEADER + n]
+        if check_crc and crc32c(body, crc32c(data[at:at + 24])) != crc:
+            return None
+        records.append(Record(at, lsn, time_ms, body, off, end))
+        at += RECORD_HEADER + n
+    return records if at == end else None
 
-    Stops at the first record that does not check out (what the server
+
+def read_segment(path, check_crc=True):
+    """Parse a segment; return (first_lsn, [Record], end of the last valid batch).
+
+    Stops at the first batch that does not check out (what the server
     would call torn or corrupt). check_crc=False skips the (slow, pure
-    Python) CRC of record bodies."""
+    Python) CRC of record bodies; batch headers are always checked."""
     with open(path, "rb") as f:
         data = f.read()
     assert data[:8] == b"ENGRMWAL", "bad segment magic in %s" % path
     version, hdr_bytes, first_lsn, _res, hcrc = struct.unpack_from("<IIQII", data, 8)
-    assert (version, hdr_bytes) == (1, SEGMENT_HEADER)
+    assert (version, hdr_bytes) == (2, SEGMENT_HEADER)
     assert hcrc == crc32c(data[:28])
     records, off = [], SEGMENT_HEADER
-    while off + RECORD_HEADER <= len(data):
-        magic, body_bytes, lsn, time_ms, crc, res = struct.unpack_from("<IIQqII", data, off)
-        if magic != RECORD_MAGIC or res != 0 or off + RECORD_HEADER + body_bytes > len(data):
+    while off + BATCH_HEADER <= len(data):
+        batch = _read_batch(data, off, check_crc)
+        if batch is None:
             break
-        body = data[off + RECORD_HEADER:off + RECORD_HEADER + body_bytes]
-        if check_crc and crc32c(body, crc32c(data[off:off + 24])) != crc:
-            break
-        records.append(Record(off, lsn, time_ms, body))
-        off += RECORD_HEADER + body_bytes
+        records += batch
+        off = batch[-1].batch_end
     return first_lsn, records, off
+
+
+def assert_zero_tail(path, end):
+    """The newest segment ends at a record boundary: from end on, only the
+    zeros the WAL thread writes ahead of the log (wal.c zero-ahead)."""
+    with open(path, "rb") as f:
+        f.seek(end)
+        tail = f.read()
+    assert tail.count(0) == len(tail), \
+        "%s: non-zero byte at offset %d after the last record (offset %d)" % (
+            path, end + len(tail) - len(tail.lstrip(b"\0")), end)
 
 
 def flip_byte(path, offset, mask=0xFF):

@@ -23,7 +23,7 @@ import redis
 from crashutil import (RespConn, RespError, ServerExited, encode, loaded_line,
                        loaded_records, read_segment)
 from crashutil import engram  # noqa: F401 (fixture)
-from crashutil import skip_against_redis
+from crashutil import assert_zero_tail, skip_against_redis
 
 pytestmark = skip_against_redis
 
@@ -55,7 +55,7 @@ def wal_lsns_dense(e):
         first, recs, end = read_segment(path, check_crc=False)
         assert first == int(name[:20]), path
         if name == names[-1]:
-            assert end == os.path.getsize(path), "%s: bytes after offset %d" % (path, end)
+            assert_zero_tail(path, end)
         for i, r in enumerate(recs):
             assert r.lsn == first + i, "%s: lsn %d at record %d" % (path, r.lsn, i)
 
@@ -577,11 +577,14 @@ def test_keyless_reads_do_not_show_a_failed_write(engram):
     assert isinstance(seen[2], RespError) or seen[2][1] == [], seen
 
 
-@pytest.mark.parametrize("point,n", [("wal-write", 1), ("wal-write", 2), ("wal-fsync", 1)])
+@pytest.mark.parametrize("point,n", [("wal-write", 1), ("wal-write", 2), ("wal-write", 3),
+                                     ("wal-fsync", 1)])
 def test_injected_error_on_a_fresh_directory(engram, point, n):
     """The first batch also creates the segment (header write, fsync, fsync
     of the directory): a failure there leaves an empty or header-only file
-    that the next start must accept."""
+    that the next start must accept. Write 3 is the first zero-ahead write
+    after the batch's record: the record is in the file but was never
+    acknowledged, so the restart may show it or not."""
     e = engram("--save", "")
     arm(e, point, n)
     assert failing_write(e, "SET", "first", "1") != b"OK"
@@ -589,7 +592,8 @@ def test_injected_error_on_a_fresh_directory(engram, point, n):
     e.start()
     with e.client() as c:
         first = c.get("first")
-        assert first in ((None, b"1") if point == "wal-fsync" else (None,)), first
+        in_doubt = point == "wal-fsync" or n == 3
+        assert first in ((None, b"1") if in_doubt else (None,)), first
         c.set("second", "2")
     e.kill()
     e.start()

@@ -36,7 +36,7 @@ from crashutil import (RECORD_HEADER, RespConn, RespError, ServerExited, _parse,
                        check_sanitizers, flip_byte, loaded_line, loaded_records,
                        read_segment)
 from crashutil import engram  # noqa: F401 (fixture)
-from crashutil import skip_against_redis
+from crashutil import assert_zero_tail, skip_against_redis
 
 pytestmark = skip_against_redis
 
@@ -370,7 +370,7 @@ def stopped_after_txns(engram):
     e.kill()
     path = e.newest_wal()
     first, recs, end = read_segment(path)
-    assert end == os.path.getsize(path)
+    assert_zero_tail(path, end)
     assert [r.lsn for r in recs] == list(range(1, TXNS + 2)), recs
     last = recs[-1]
     effs = effects_of(last.body)
@@ -388,14 +388,15 @@ def offset_in_body(rec, needle, nth=0):
 
 def assert_torn_tail_recovered(e, path, last, ctx):
     rc, out, err = engram_check("verify", e.dir)
-    assert rc == 0 and "torn tail" in out + err and "offset %d" % last.offset in out + err, \
+    cut = last.batch_offset  # the EXEC's own batch: the client waited for every reply
+    assert rc == 0 and "torn tail" in out + err and "offset %d" % cut in out + err, \
         "%s: engram-check verify: rc %d\n%s%s" % (ctx, rc, out, err)
     e.start()
     log = e.read_log()
-    lines = [l for l in log.splitlines() if path in l and "offset %d" % last.offset in l]
+    lines = [l for l in log.splitlines() if path in l and "offset %d" % cut in l]
     assert lines and "torn" in lines[0], "%s: no log line naming the truncation:\n%s" % (ctx, log)
     assert loaded_records(log) == TXNS, log
-    assert os.path.getsize(path) == last.offset, ctx
+    assert os.path.getsize(path) == cut, ctx
     check_txns(e, TXNS - 1, ctx)
     # The log goes on from the cut: the next EXEC reuses the lsn, densely,
     # and is there after another kill.
@@ -405,7 +406,8 @@ def assert_torn_tail_recovered(e, path, last, ctx):
     r.close()
     e.kill()
     first, recs, end = read_segment(path)
-    assert [x.lsn for x in recs] == list(range(1, TXNS + 2)) and end == os.path.getsize(path)
+    assert [x.lsn for x in recs] == list(range(1, TXNS + 2))
+    assert_zero_tail(path, end)
     e.start()
     check_txns(e, TXNS, ctx + ", after the EXEC written again")
 
@@ -429,7 +431,7 @@ def test_torn_exec_record_is_cut_as_a_whole(engram, cut):
                                    "body-length"])
 def test_corrupt_last_exec_record_is_a_torn_tail(engram, where):
     """docs/formats/wal.md: a bad record (magic, length, reserved, CRC) in
-    the newest segment with no valid record after it is a torn tail: cut at
+    the newest segment's last batch is a torn tail: cut at
     start-up, the file and offset logged. For an EXEC record that means the
     whole transaction is gone, not the effects before the damage."""
     e, path, last = stopped_after_txns(engram)

@@ -2,15 +2,17 @@
 Torn and corrupt WAL files (D5), the on-disk record sequence (D3), and the
 directory lock.
 
-Each test writes acknowledged SETs (one record each), stops the server,
-edits the newest segment in Python (crashutil.read_segment knows the format
-of docs/formats/wal.md) and starts again on the same directory:
+Each test writes acknowledged SETs (one record each, and one batch each,
+since every SET waits for its reply), stops the server, edits the newest
+segment in Python (crashutil.read_segment knows the format of
+docs/formats/wal.md) and starts again on the same directory:
 
-  - a damaged *last* record is a torn tail: the server starts, logs the file
-    and the offset, truncates the segment to the end of the last good record
-    and loses only that record (which a real crash would never have
-    acknowledged);
-  - a damaged record with valid records after it is corruption: the server
+  - a damaged *last* batch is a torn tail: the server starts, logs the file
+    and the offset, truncates the segment to the end of the last good batch
+    and loses only that batch (which a real crash would never have
+    acknowledged), whatever part of it is damaged, even when records of
+    that batch after the damage are intact;
+  - a damaged batch with a valid batch after it is corruption: the server
     refuses to start (exit 1), names file, offset and lsn, points to
     engram-check, and leaves the file as it was.
 """
@@ -21,7 +23,8 @@ import time
 
 import pytest
 
-from crashutil import RECORD_HEADER, flip_byte, loaded_records, read_segment
+from crashutil import BATCH_HEADER, RECORD_HEADER, flip_byte, loaded_records, read_segment
+from crashutil import assert_zero_tail
 from crashutil import engram  # noqa: F401 (fixture)
 from crashutil import skip_against_redis
 
@@ -58,7 +61,8 @@ def stopped_with_records(engram, n=KEYS):
     e.kill()
     path = e.newest_wal()
     first, recs, end = read_segment(path)
-    assert first == 1 and len(recs) == n and end == os.path.getsize(path)
+    assert first == 1 and len(recs) == n
+    assert_zero_tail(path, end)
     assert [r.lsn for r in recs] == list(range(1, n + 1))
     return e, path, recs
 
@@ -77,7 +81,7 @@ def test_records_are_dense_and_canonical(engram):
         c.set("b", "2")
     e.kill()
     first, recs, end = read_segment(e.newest_wal())
-    assert end == os.path.getsize(e.newest_wal())
+    assert_zero_tail(e.newest_wal(), end)
     assert [r.lsn for r in recs] == [1, 2, 3, 4]
     assert b"SET" in recs[0].body and b"PEXPIREAT" in recs[1].body.upper()
     assert b"EXPIRE\r\n" not in recs[1].body.upper()
@@ -86,44 +90,52 @@ def test_records_are_dense_and_canonical(engram):
     assert all(recs[i].time_ms <= recs[i + 1].time_ms for i in range(3))
 
 
-@pytest.mark.parametrize("cut", ["in-header", "in-body", "one-byte-short"])
-def test_truncated_last_record_is_cut_at_a_record_boundary(engram, cut):
+@pytest.mark.parametrize("cut", ["in-batch-header", "in-header", "in-body", "one-byte-short"])
+def test_truncated_last_batch_is_cut_at_a_batch_boundary(engram, cut):
     e, path, recs = stopped_with_records(engram)
     last = recs[-1]
-    size = {"in-header": last.offset + 10,
+    size = {"in-batch-header": last.batch_offset + 10,
+            "in-header": last.offset + 10,
             "in-body": last.offset + RECORD_HEADER + (last.size - RECORD_HEADER) // 2,
             "one-byte-short": last.end - 1}[cut]
     os.truncate(path, size)
     e.start()
     line = torn_line(e.read_log(), path)
-    assert "offset %d" % last.offset in line, line
+    assert "offset %d" % last.batch_offset in line, line
     assert loaded_records(e.read_log()) == KEYS - 1
     check_keys(e, range(KEYS - 1), [KEYS - 1])
-    assert os.path.getsize(path) == last.offset
+    assert os.path.getsize(path) == last.batch_offset
     # The server goes on appending after the cut: lsn KEYS is reused, densely.
     with e.client() as c:
         c.set("after", "1")
     e.kill()
     first, recs2, end = read_segment(path)
     assert [r.lsn for r in recs2] == list(range(1, KEYS + 1))
-    assert end == os.path.getsize(path)
+    assert_zero_tail(path, end)
 
 
-@pytest.mark.parametrize("garbage", ["random", "half-record", "header-only"])
+@pytest.mark.parametrize("garbage", ["random", "half-record", "header-only",
+                                     "after-zero-tail"])
 def test_garbage_after_the_last_record_is_truncated(engram, garbage):
+    """What a crash mid-append leaves over the zeros written ahead of the log
+    (or, for after-zero-tail, past them): a torn tail, cut at the last good
+    batch."""
     e, path, recs = stopped_with_records(engram)
-    size = os.path.getsize(path)
+    size = recs[-1].batch_end
     rng = random.Random(1234)
     if garbage == "random":
         tail = bytes([0xA5]) + bytes(rng.randrange(256) for _ in range(300))
     else:
-        # What a crash mid-append leaves: the start of a real next record.
+        # What a crash mid-append leaves: the start of a real next batch
+        # (its header's crc no longer matches: any damage will do).
         with open(path, "rb") as f:
             data = f.read()
-        rec = bytearray(data[recs[-1].offset:recs[-1].end])
+        rec = bytearray(data[recs[-1].batch_offset:recs[-1].batch_end])
         rec[8:16] = (KEYS + 1).to_bytes(8, "little")
-        tail = bytes(rec[:len(rec) // 2] if garbage == "half-record" else rec[:RECORD_HEADER])
-    with open(path, "ab") as f:
+        rec[BATCH_HEADER + 8:BATCH_HEADER + 16] = (KEYS + 1).to_bytes(8, "little")
+        tail = bytes(rec[:len(rec) // 2] if garbage == "half-record" else rec[:BATCH_HEADER])
+    with open(path, "r+b") as f:
+        f.seek(os.path.getsize(path) if garbage == "after-zero-tail" else size)
         f.write(tail)
     e.start()
     line = torn_line(e.read_log(), path)
@@ -132,18 +144,89 @@ def test_garbage_after_the_last_record_is_truncated(engram, garbage):
     assert os.path.getsize(path) == size
 
 
-@pytest.mark.parametrize("where", ["body", "header-lsn", "crc"])
-def test_flipped_byte_in_last_record_is_a_torn_tail(engram, where):
+@pytest.mark.parametrize("where", ["body", "header-lsn", "crc", "batch-lsn", "batch-crc",
+                                   "batch-length"])
+def test_flipped_byte_in_last_batch_is_a_torn_tail(engram, where):
     e, path, recs = stopped_with_records(engram)
     last = recs[-1]
     off = {"body": last.offset + RECORD_HEADER + 20, "header-lsn": last.offset + 8,
-           "crc": last.offset + 24}[where]
+           "crc": last.offset + 24, "batch-lsn": last.batch_offset + 8,
+           "batch-crc": last.batch_offset + 24, "batch-length": last.batch_offset + 16}[where]
     flip_byte(path, off, 0x04)
     e.start()
     line = torn_line(e.read_log(), path)
-    assert "offset %d" % last.offset in line, line
+    assert "offset %d" % last.batch_offset in line, line
     check_keys(e, range(KEYS - 1), [KEYS - 1])
-    assert os.path.getsize(path) == last.offset
+    assert os.path.getsize(path) == last.batch_offset
+
+
+def stopped_with_batches(engram, pipelined=2, per=10):
+    """KEYS single-record batches, then `pipelined` batches of `per` SETs
+    each, sent as one pipeline apiece (so executed in one loop turn: one
+    batch). Returns (e, path, recs, [[Record] of each pipelined batch])."""
+    e = engram("--save", "")
+    fill(e)
+    with e.client() as c:
+        for b in range(pipelined):
+            p = c.pipeline(transaction=False)
+            for k in range(KEYS + b * per, KEYS + (b + 1) * per):
+                p.set("k%d" % k, "value-%d" % k)
+            assert p.execute() == [True] * per
+    e.kill()
+    path = e.newest_wal()
+    first, recs, end = read_segment(path)
+    assert len(recs) == KEYS + pipelined * per
+    assert_zero_tail(path, end)
+    batches = [[r for r in recs if r.batch_offset == b]
+               for b in sorted({r.batch_offset for r in recs[KEYS:]})]
+    assert [len(b) for b in batches] == [per] * pipelined, batches
+    return e, path, recs, batches
+
+
+def zero(path, off, n):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        f.write(b"\0" * n)
+
+
+@pytest.mark.parametrize("hole", ["middle-record", "batch-header", "first-sector",
+                                  "all-but-last-record"])
+def test_hole_in_the_last_batch_is_a_torn_tail(engram, hole):
+    """What a power cut during the last batch's fdatasync can leave once the
+    file size is durable (zero-ahead): any subset of the batch's sectors,
+    here zeros in some of its place and intact records after them. The
+    whole batch was never acknowledged: it is cut, at its start, and
+    nothing before it is lost."""
+    e, path, recs, batches = stopped_with_batches(engram)
+    last = batches[-1]
+    start = last[0].batch_offset
+    if hole == "middle-record":
+        zero(path, last[4].offset, last[4].size)
+    elif hole == "batch-header":
+        zero(path, start, BATCH_HEADER)
+    elif hole == "first-sector":
+        # The rest of the 512-byte sector the batch starts in; that sector's
+        # first part, the end of the batch before, is the same in its old
+        # and its new content, so no crash changes it.
+        zero(path, start, 512 - start % 512)
+    else:
+        zero(path, start, last[-1].offset - start)
+    e.start()
+    line = torn_line(e.read_log(), path)
+    assert "offset %d" % start in line, line
+    n = len(recs) - len(last)
+    assert loaded_records(e.read_log()) == n
+    check_keys(e, range(n), range(n, len(recs)))
+    assert os.path.getsize(path) == start
+
+
+def test_hole_in_an_earlier_batch_refuses_to_start(engram):
+    """The same hole one batch earlier: a later batch is intact, so this is
+    not what a crash leaves (batch N+1 is written only after batch N is
+    durable). Refused, file untouched."""
+    e, path, recs, batches = stopped_with_batches(engram)
+    zero(path, batches[0][4].offset, batches[0][4].size)
+    refused(e, path, batches[0][0])
 
 
 def refused(e, path, rec):
@@ -151,7 +234,7 @@ def refused(e, path, rec):
         before = f.read()
     rc, out = e.run_expect_exit()
     assert rc == 1, "server did not refuse a corrupt WAL (rc %s):\n%s" % (rc, out)
-    assert path in out and "offset %d" % rec.offset in out, out
+    assert path in out and "offset %d" % rec.batch_offset in out, out
     assert re.search(r"lsn %d\b" % rec.lsn, out), out
     assert "engram-check" in out, out
     with open(path, "rb") as f:
@@ -159,12 +242,17 @@ def refused(e, path, rec):
     return out
 
 
-@pytest.mark.parametrize("where", ["body", "header-lsn", "crc", "magic", "reserved"])
-def test_flipped_byte_in_early_record_refuses_to_start(engram, where):
+@pytest.mark.parametrize("where", ["body", "header-lsn", "crc", "magic", "reserved",
+                                   "batch-magic", "batch-count", "batch-lsn", "batch-length",
+                                   "batch-crc", "batch-reserved"])
+def test_flipped_byte_in_early_batch_refuses_to_start(engram, where):
     e, path, recs = stopped_with_records(engram, 60)
     rec = recs[4]
+    b = rec.batch_offset
     off = {"body": rec.offset + RECORD_HEADER + 20, "header-lsn": rec.offset + 8,
-           "crc": rec.offset + 24, "magic": rec.offset, "reserved": rec.offset + 29}[where]
+           "crc": rec.offset + 24, "magic": rec.offset, "reserved": rec.offset + 29,
+           "batch-magic": b, "batch-count": b + 4, "batch-lsn": b + 8, "batch-length": b + 16,
+           "batch-crc": b + 24, "batch-reserved": b + 29}[where]
     flip_byte(path, off, 0x10)
     refused(e, path, rec)
 
@@ -176,11 +264,12 @@ def test_flipped_length_field_in_early_record_refuses_to_start(engram):
     refused(e, path, rec)
 
 
-def test_zeroed_early_record_header_refuses_to_start(engram):
+@pytest.mark.parametrize("what", ["record", "batch"])
+def test_zeroed_early_header_refuses_to_start(engram, what):
     e, path, recs = stopped_with_records(engram, 60)
     rec = recs[4]
     with open(path, "r+b") as f:
-        f.seek(rec.offset)
+        f.seek(rec.offset if what == "record" else rec.batch_offset)
         f.write(b"\0" * RECORD_HEADER)
     refused(e, path, rec)
 
@@ -240,7 +329,7 @@ def test_segment_rollover_and_damage_in_an_older_segment(engram):
     f2, recs2, end2 = read_segment(newer, check_crc=False)
     assert f1 == 1 and f2 == int(names[1][:20]) == recs1[-1].lsn + 1
     assert [r.lsn for r in recs1 + recs2] == list(range(1, n + 1))
-    assert end2 == os.path.getsize(newer)
+    assert_zero_tail(newer, end2)
 
     def check(count):
         check_big(e, count)
@@ -252,7 +341,7 @@ def test_segment_rollover_and_damage_in_an_older_segment(engram):
     # Torn tail of the newest segment: cut, the older segment untouched.
     os.truncate(newer, recs2[-1].offset + 100)
     e.start()
-    assert "offset %d" % recs2[-1].offset in torn_line(e.read_log(), newer)
+    assert "offset %d" % recs2[-1].batch_offset in torn_line(e.read_log(), newer)
     check(n - 1)
     e.kill()
     # The last record of the older segment damaged: corruption, not a tail.
@@ -293,23 +382,32 @@ def test_snapshot_prunes_covered_segments_and_recovery_uses_it(engram):
 def test_random_damage_is_a_tail_cut_or_a_refusal(engram):
     """D5/D8 over random damage: a flipped bit or a cut anywhere in the
     newest segment. The server never crashes or hangs; damage in the last
-    record (or a cut) is truncated at that record's start, damage before it
-    refuses the start and leaves the file alone. (Flips in the body-length
+    batch (or a cut) is truncated at that batch's start, damage before it
+    refuses the start and leaves the file alone. A flip in the zeros written
+    ahead of the log is a torn tail after the last batch; a cut there loses
+    nothing. Here every batch holds one record. (Flips in the body-length
     field of an early record are covered by the test above.)"""
     seed = int(os.environ.get("ENGRAM_CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     e, path, recs = stopped_with_records(engram, 30)
     last = len(recs) - 1
+    end = recs[-1].batch_end
     with open(path, "rb") as f:
         pristine = f.read()
+    assert len(pristine) > end + 4096  # zero-ahead
 
-    def record_at(off):
-        return next(j for j, r in enumerate(recs) if r.offset <= off < r.end)
+    assert all(r.batch_end == r.end for r in recs)  # one record per batch
+
+    def record_at(off):  # len(recs): in the zeros after the last batch
+        return next((j for j, r in enumerate(recs) if r.batch_offset <= off < r.end), len(recs))
+
+    def start_of(j):
+        return recs[j].batch_offset if j < len(recs) else end
 
     done = 0
     while done < 24:
         if rng.random() < 0.6:
-            off = rng.randrange(len(pristine))
+            off = rng.randrange(end + 4096)
             j = record_at(off) if off >= 32 else -1  # -1: the segment header
             if 0 <= j < last and off - recs[j].offset in (4, 5, 6, 7):
                 continue
@@ -317,10 +415,10 @@ def test_random_damage_is_a_tail_cut_or_a_refusal(engram):
             damaged[off] ^= 1 << rng.randrange(8)
             what, refuse, torn = "bit flip at %d" % off, j < 0 or j < last, True
         else:
-            off = rng.randrange(33, len(pristine))
+            off = rng.randrange(33, end + 4096)
             j = record_at(off)
             damaged = pristine[:off]
-            what, refuse, torn = "cut at %d" % off, False, off != recs[j].offset
+            what, refuse, torn = "cut at %d" % off, False, off < end and off != start_of(j)
         done += 1
         ctx = "%s (ENGRAM_CRASH_SEED=%d)" % (what, seed)
         with open(path, "wb") as f:
@@ -334,7 +432,8 @@ def test_random_damage_is_a_tail_cut_or_a_refusal(engram):
             continue
         e.start()
         check_keys(e, range(j), range(j, len(recs)))
-        assert os.path.getsize(path) == recs[j].offset, ctx
+        kept = off if j == len(recs) and not torn else start_of(j)
+        assert os.path.getsize(path) == kept, ctx
         if torn:
-            assert "offset %d" % recs[j].offset in torn_line(e.read_log(), path), ctx
+            assert "offset %d" % start_of(j) in torn_line(e.read_log(), path), ctx
         e.kill()

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(conftest.AGAINST_REDIS, reason="engram's WAL onl
 CHECK = os.environ.get("ENGRAM_CHECK",
                        os.path.join(conftest.ROOT, "build", "asan", "engram-check"))
 SEG_HEADER_BYTES = 32
+BATCH_HEADER_BYTES = 32
 REC_HEADER_BYTES = 32
 SEG1 = "00000000000000000001.wal"
 TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -57,13 +58,25 @@ def crc32c(data, crc=0):
 
 
 def seg_header(first_lsn):
-    h = b"ENGRMWAL" + struct.pack("<IIQI", 1, SEG_HEADER_BYTES, first_lsn, 0)
+    h = b"ENGRMWAL" + struct.pack("<IIQI", 2, SEG_HEADER_BYTES, first_lsn, 0)
     return h + struct.pack("<I", crc32c(h))
 
 
-def record(lsn, time_ms, body):
+def batch(first_lsn, records):
+    """A batch header for the encoded records (first_lsn, first_lsn+1, ...), then them."""
+    body = b"".join(records)
+    h = struct.pack("<IIQQ", 0x54414245, len(records), first_lsn, len(body))
+    return h + struct.pack("<II", crc32c(h), 0) + body
+
+
+def bare_record(lsn, time_ms, body):
     h = struct.pack("<IIQq", 0x4C415745, len(body), lsn, time_ms)
     return h + struct.pack("<II", crc32c(body, crc32c(h)), 0) + body
+
+
+def record(lsn, time_ms, body):
+    """A batch of one record."""
+    return batch(lsn, [bare_record(lsn, time_ms, body)])
 
 
 def effect(db, *args):
@@ -75,16 +88,23 @@ def effect(db, *args):
 
 
 def read_records(path):
-    """[(offset, lsn, time_ms, body)] of a well-formed segment file."""
+    """[(batch offset, lsn, time_ms, body, record offset, batch end)] of a
+    well-formed segment file (checksums are not checked)."""
     with open(path, "rb") as f:
         data = f.read()
     out, off = [], SEG_HEADER_BYTES
-    while off + REC_HEADER_BYTES <= len(data):
-        magic, n, lsn, t = struct.unpack_from("<IIQq", data, off)
-        if magic != 0x4C415745:
+    while off + BATCH_HEADER_BYTES <= len(data):
+        magic, count, _first, size = struct.unpack_from("<IIQQ", data, off)
+        if magic != 0x54414245:
             break
-        out.append((off, lsn, t, data[off + REC_HEADER_BYTES:off + REC_HEADER_BYTES + n]))
-        off += REC_HEADER_BYTES + n
+        end = off + BATCH_HEADER_BYTES + size
+        at = off + BATCH_HEADER_BYTES
+        for _ in range(count):
+            n, lsn, t = struct.unpack_from("<IQq", data, at + 4)
+            out.append((off, lsn, t, data[at + REC_HEADER_BYTES:at + REC_HEADER_BYTES + n], at,
+                        end))
+            at += REC_HEADER_BYTES + n
+        off = end
     return out
 
 
@@ -236,8 +256,9 @@ def test_dump_lsn_range(written):
 def test_torn_tail_is_valid(written):
     d = written["dir"]
     path = wal_path(d)
-    size = os.path.getsize(path)
-    with open(path, "ab") as f:  # half a record header: a crash mid-write
+    size = read_records(path)[-1][5]  # the end of the last batch
+    with open(path, "r+b") as f:  # half a batch header over the zeros: a crash mid-write
+        f.seek(size)
         f.write(record(9, 0, effect(0, "SET", "lost", "1"))[:20])
     rc, out, err = check("verify", d)
     assert rc == 0, out + err
@@ -268,10 +289,12 @@ def test_corrupt_early_record_then_repair(written):
     d = written["dir"]
     path = wal_path(d)
     recs = read_records(path)
-    bad_off = recs[1][0]  # lsn 2, INCRBY counter 5
+    bad_off = recs[1][0]  # lsn 2, INCRBY counter 5, a batch of its own
+    assert recs[2][0] != bad_off
     with open(path, "rb") as f:
         original = f.read()
-    flip_byte(path, bad_off + REC_HEADER_BYTES + 3)
+    flipped = recs[1][4] + REC_HEADER_BYTES + 3 - bad_off  # in the record's body
+    flip_byte(path, bad_off + flipped)
 
     rc, out, err = check("verify", d)
     assert rc == 1, out + err
@@ -288,7 +311,6 @@ def test_corrupt_early_record_then_repair(written):
     assert re.fullmatch(re.escape(path) + r"\.cut-\d+", cuts[0])
     with open(cuts[0], "rb") as f:
         cut = f.read()
-    flipped = REC_HEADER_BYTES + 3
     assert len(cut) == len(original) - bad_off
     assert cut[:flipped] == original[bad_off:bad_off + flipped]
     assert cut[flipped] == original[bad_off + flipped] ^ 0xFF
@@ -340,9 +362,10 @@ def split_segment(data_dir, first_of_second):
     """Rewrite the single segment as two, the second starting at lsn first_of_second."""
     path = wal_path(data_dir)
     recs = read_records(path)
-    seg_a = seg_header(1) + b"".join(record(l, t, b) for _, l, t, b in recs if l < first_of_second)
+    seg_a = seg_header(1) + b"".join(record(r[1], r[2], r[3]) for r in recs
+                                     if r[1] < first_of_second)
     seg_b = seg_header(first_of_second) + b"".join(
-        record(l, t, b) for _, l, t, b in recs if l >= first_of_second)
+        record(r[1], r[2], r[3]) for r in recs if r[1] >= first_of_second)
     with open(path, "wb") as f:
         f.write(seg_a)
     second = wal_path(data_dir, "%020d.wal" % first_of_second)
@@ -371,9 +394,9 @@ def test_verify_several_segments(written):
 def test_bad_record_in_an_older_segment_and_repair(written):
     d = written["dir"]
     first, second = split_segment(d, 4)
+    bad_off = read_records(first)[2][0]
     with open(first, "r+b") as f:  # the last record of segment 1 loses its end
         f.truncate(os.path.getsize(first) - 5)
-    bad_off = read_records(first)[2][0]
     rc, out, _ = check("verify", d)
     assert rc == 1
     assert "CORRUPT: %s offset %d lsn 3:" % (first, bad_off) in out
@@ -399,10 +422,10 @@ def test_missing_segment_is_corruption(written):
     _, second = split_segment(d, 4)
     recs = read_records(second)
     with open(second, "wb") as f:  # segment 4 keeps lsn 4..5; segment 7 holds 7..8
-        f.write(seg_header(4) + b"".join(record(l, t, b) for _, l, t, b in recs if l <= 5))
+        f.write(seg_header(4) + b"".join(record(r[1], r[2], r[3]) for r in recs if r[1] <= 5))
     third = wal_path(d, "%020d.wal" % 7)
     with open(third, "wb") as f:
-        f.write(seg_header(7) + b"".join(record(l, t, b) for _, l, t, b in recs if l >= 7))
+        f.write(seg_header(7) + b"".join(record(r[1], r[2], r[3]) for r in recs if r[1] >= 7))
     rc, out, _ = check("verify", d)
     assert rc == 1
     assert "CORRUPT: %s offset 32 lsn 6: segment starts at lsn 7" % third in out
@@ -417,13 +440,32 @@ def test_lsn_out_of_sequence(written):
     path = wal_path(d)
     recs = read_records(path)
     data = seg_header(1)
-    for _, lsn, t, body in recs:
-        data += record(9 if lsn == 3 else lsn, t, body)  # good checksum, wrong lsn
+    offsets = []
+    for r in recs:
+        offsets.append(len(data))
+        data += record(9 if r[1] == 3 else r[1], r[2], r[3])  # good checksums, wrong lsn
     with open(path, "wb") as f:
         f.write(data)
     rc, out, _ = check("verify", d)
     assert rc == 1
-    assert "offset %d lsn 3: record has lsn 9 where 3 was expected" % recs[2][0] in out
+    assert "offset %d lsn 3: batch starts at lsn 9 where 3 was expected" % offsets[2] in out
+
+
+def test_lsn_out_of_sequence_inside_a_batch(written):
+    """A record whose lsn does not follow the one before it in its batch
+    makes the batch bad; with a valid batch after it, that is corruption."""
+    d = written["dir"]
+    path = wal_path(d)
+    recs = read_records(path)
+    data = seg_header(1) + record(1, recs[0][2], recs[0][3])
+    data += batch(2, [bare_record(2, recs[1][2], recs[1][3]), bare_record(9, recs[2][2], recs[2][3])])
+    data += b"".join(record(r[1], r[2], r[3]) for r in recs[3:])
+    with open(path, "wb") as f:
+        f.write(data)
+    rc, out, _ = check("verify", d)
+    assert rc == 1
+    assert "offset %d lsn 2: bad batch" % len(record(1, recs[0][2], recs[0][3]) + seg_header(1)) \
+        in out, out
 
 
 @pytest.mark.parametrize("body,why", [
@@ -441,7 +483,8 @@ def test_bad_body_with_good_checksum(data_dir, body, why):
                 + record(3, 1700000000002, good))
     rc, out, _ = check("verify", data_dir)
     assert rc == 1
-    assert "offset %d lsn 2: invalid effects: " % (32 + 32 + len(good)) in out
+    assert "offset %d lsn 2: invalid effects in the record of lsn 2 (offset " % len(
+        seg_header(1) + record(1, 0, good)) in out
     assert why in out
 
 
@@ -470,7 +513,7 @@ def test_gap_covered_by_a_snapshot_is_accepted(written):
     _, second = split_segment(d, 4)
     os.remove(second)
     recs = read_records(wal_path(written["dir"]))  # lsn 1..3
-    assert [l for _, l, _, _ in recs] == [1, 2, 3]
+    assert [r[1] for r in recs] == [1, 2, 3]
     seven = wal_path(d, "%020d.wal" % 7)
     body = effect(0, "SET", "k", "v")
     with open(seven, "wb") as f:
