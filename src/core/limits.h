@@ -111,6 +111,13 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
  * by more than a fraction of what it costs. */
 #define WAL_COMMIT_DELAY_US 250
 
+/* Replies queued before a client's first reply held for durability (D1/D2)
+ * wait for it and leave in one write if they are at most this many bytes
+ * (durable.c durable_writable_end): one syscall and one client wake-up
+ * instead of two for MULTI ... EXEC, at the price of up to one group commit
+ * of latency for those few bytes. */
+#define REPLY_COALESCE_BYTES 1024u
+
 /* When a WAL batch grows its segment file, the WAL thread writes this many
  * zero bytes past it before the same fdatasync, so the batches that follow
  * overwrite allocated, already-sized blocks and their fdatasync flushes data

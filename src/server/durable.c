@@ -305,6 +305,13 @@ size_t durable_writable_end(struct client *c)
         held_unlink(c);
         return c->obuf.len;
     }
+    /* A few replies before the first hold wait for it (at most a group
+     * commit) and leave in the same write: MULTI ... EXEC sent as one
+     * pipeline is then answered with one write and wakes its client once,
+     * not twice. Larger ones go now, so big read replies are not delayed. */
+    ASSERT(c->holds[c->holds_head].start >= c->opos); /* invariant (1) */
+    if (c->holds[c->holds_head].start - c->opos <= REPLY_COALESCE_BYTES)
+        return c->opos;
     return c->holds[c->holds_head].start;
 }
 

@@ -674,9 +674,11 @@ def test_kill_inside_the_window_shows_nothing(engram):
     wait_replies(conns, want, time.monotonic() + 10)
     got = {c.name: [r for _, r in c.replies] for c in conns}
     assert all(c.closed for c in conns), got
-    assert got["writer"] == [b"OK", b"QUEUED", b"QUEUED"], got
+    # Nothing at all: the EXEC reply is held (D1), and the few bytes of
+    # replies before it wait to leave with it (REPLY_COALESCE_BYTES).
+    assert got["writer"] == [], got
     assert got["get0"] == [] and got["get1"] == [], got
-    assert got["get2"] == [b"OK", b"QUEUED", b"QUEUED"], got
+    assert got["get2"] == [], got
     for c in conns:
         c.conn.close()
     e.start()
@@ -684,3 +686,29 @@ def test_kill_inside_the_window_shows_nothing(engram):
         kn = c.mget("k", "n")
     assert kn in ([b"old", b"10"], [b"new", b"15"]), "the EXEC is half there: %r" % kn
     print("after the kill inside the window: %r" % kn)
+
+
+@pytest.mark.parametrize("value_bytes,prefix_waits", [(10, True), (4000, False)])
+def test_replies_before_a_held_one_wait_only_if_small(engram, value_bytes, prefix_waits):
+    """GET then SET in one pipeline, the SET's fsync delayed: the GET reply
+    leaves with the SET's (one write) when it is at most
+    REPLY_COALESCE_BYTES (1024), and at once, before the SET is durable,
+    when it is larger; the SET reply is held until durable either way (D1)."""
+    e = engram("--save", "")
+    with e.client() as c:
+        c.set("r", b"x" * value_bytes)
+    arm_fsync_delay(e, int(DELAY_S * 1000))
+    t = Timed(e, "client")
+    t0 = time.monotonic()
+    t.conn.send(("GET", "r"), ("SET", "w", "1"))
+    wait_replies([t], {"client": 2}, t0 + DELAY_S * 5)
+    arm_fsync_delay(e, "off")
+    got = [r for _, r in t.replies]
+    when = ["%.3f" % (at - t0) for at, _ in t.replies]
+    assert got == [b"x" * value_bytes, b"OK"], (got, when)
+    assert t.replies[1][0] - t0 >= DELAY_S * 0.9, ("SET acknowledged before durable", when)
+    if prefix_waits:
+        assert t.replies[0][0] - t0 >= DELAY_S * 0.9, ("small GET reply went alone", when)
+    else:
+        assert t.replies[0][0] - t0 < DELAY_S * 0.5, ("large GET reply was held", when)
+    t.conn.close()
