@@ -365,8 +365,7 @@ static bool scan_batch(struct scan *s, int seg, const uint8_t *p, uint64_t off,
     char why[256];
     for (uint32_t i = 0; i < b->records && !s->stopped; i++) {
         struct wal_record r;
-        size_t rec_size;
-        (void)wal_decode(p + at, (size_t)(off + b->size - at), &r, &rec_size); /* checked */
+        size_t rec_size = wal_record_at(p + at, &r); /* checked by wal_decode_batch */
         if (check_body(&s->parser, &r, NULL, why, sizeof(why)) != 0) {
             set_problem(s, PROBLEM_CORRUPT, seg, off, b->first_lsn,
                         "invalid effects in the record of lsn %" PRIu64 " (offset %" PRIu64

@@ -20,7 +20,6 @@
  */
 #include "storage/recovery.h"
 
-#include "core/assert.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -92,9 +91,7 @@ static int scan_records(struct segment_scan *s, const uint8_t *p, size_t size, l
         at = off + WAL_BATCH_HEADER_BYTES;
         for (uint32_t i = 0; i < b.records; i++) {
             struct wal_record r;
-            size_t rec_size;
-            rc = wal_decode(p + at, size - at, &r, &rec_size);
-            ASSERT(rc == WAL_DECODE_OK); /* checked by wal_decode_batch */
+            size_t rec_size = wal_record_at(p + at, &r); /* checked by wal_decode_batch */
             if (r.lsn > after_lsn) {
                 if (fn(ctx, &r, why, sizeof(why)) != 0) {
                     snprintf(err, cap, "WAL record lsn %" PRIu64 " in %s at offset %" PRIu64

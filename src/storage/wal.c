@@ -226,6 +226,15 @@ int wal_decode_batch(const uint8_t *p, size_t avail, struct wal_batch *b)
     return WAL_DECODE_OK;
 }
 
+size_t wal_record_at(const uint8_t *p, struct wal_record *r)
+{
+    r->body_bytes = get32(p + 4);
+    r->lsn = get64(p + 8);
+    r->time_ms = (int64_t)get64(p + 16);
+    r->body = (const char *)p + WAL_RECORD_HEADER_BYTES;
+    return WAL_RECORD_HEADER_BYTES + r->body_bytes;
+}
+
 bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t min_first)
 {
     static const uint8_t magic[4] = {0x45, 0x42, 0x41, 0x54}; /* "EBAT" */

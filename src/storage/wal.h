@@ -82,6 +82,11 @@ void wal_encode_batch_header(uint8_t *hdr, lsn_t first_lsn, uint32_t records,
  */
 int wal_decode_batch(const uint8_t *p, size_t avail, struct wal_batch *b);
 /*
+ * The record at p, inside a batch that wal_decode_batch() accepted (so
+ * nothing is checked again, the crc included); returns its size.
+ */
+size_t wal_record_at(const uint8_t *p, struct wal_record *r);
+/*
  * The torn-tail vs corruption rule (D5), shared by recovery and
  * engram-check. The WAL thread writes batch N+1 only after batch N's
  * fdatasync returned, so a crash can damage the last batch only, in any of
