@@ -644,6 +644,10 @@ static void reply_snapshot_error(struct client *c, int rc)
 {
     if (rc == -EBUSY)
         reply_error(c, "ERR Background save already in progress");
+    else if (rc == -ENOTRECOVERABLE)
+        reply_error(c, "MISCONF Errors writing to the WAL: snapshots are refused, because the "
+                       "data in memory holds writes that were reported as failed. Restart the "
+                       "server to recover the durable state");
     else if (rc == -ENOTSUP)
         reply_error(c, "ERR snapshots need appendonly yes: with appendonly no engram keeps "
                        "data in memory only");

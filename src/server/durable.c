@@ -851,6 +851,11 @@ int durable_bgsave(bool sync)
     int rc;
     if (!dur.wal_open)
         return -ENOTSUP;
+    /* D4: after a failed WAL write or fsync, memory holds the effects of
+     * writes whose clients were told they failed; a snapshot would make
+     * them durable after all. Restarting recovers the durable state. */
+    if (wal_failed(&dur.wal))
+        return -ENOTRECOVERABLE;
     if (undo_active()) {
         /* Inside EXEC the keyspace is half-way through the transaction; a
          * snapshot of it would hold part of an EXEC record (and roll-back

@@ -54,7 +54,7 @@ bool durable_wal_full(void);
 /* Cron: reap the snapshot child, prune the WAL, start automatic snapshots. */
 void durable_cron(void);
 /* BGSAVE (sync = false) or SAVE (sync = true). 0, -EBUSY, -ENOTSUP
- * (appendonly no) or -errno. */
+ * (appendonly no), -ENOTRECOVERABLE (the WAL failed: D4) or -errno. */
 int durable_bgsave(bool sync);
 /* Log the effects recorded outside any command (active expiry). */
 void durable_log_effects(void);

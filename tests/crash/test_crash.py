@@ -444,6 +444,33 @@ def test_injected_wal_error_is_sticky_and_never_acknowledged(engram, point, err,
     c.close()
 
 
+@pytest.mark.parametrize("cmd", ["BGSAVE", "SAVE", "BGREWRITEAOF"])
+def test_no_snapshot_after_a_wal_failure(engram, cmd):
+    """D4: after a failed fsync, memory holds a write whose client was told
+    it failed; a snapshot would make it durable after all. Refused with
+    MISCONF; no snapshot file appears; the restart shows the durable state."""
+    e = engram("--save", "")
+    with e.client() as c:
+        c.set("durable", "1")
+    arm(e, "wal-fsync", 1)
+    reply = failing_write(e, "SET", "failed", "x")
+    assert reply is None or str(reply).startswith("MISCONF"), reply
+    arm(e, "wal-fsync", "off")
+    r = e.raw()
+    reply = r.call(cmd)
+    r.close()
+    assert isinstance(reply, RespError) and str(reply).startswith("MISCONF"), reply
+    assert "snapshots are refused" in str(reply)
+    snap = os.path.join(e.dir, "snap")
+    assert not os.path.isdir(snap) or not [n for n in os.listdir(snap) if n.endswith(".snap")]
+    e.kill()
+    e.start()
+    with e.client() as c:
+        assert c.get("durable") == b"1"
+        assert c.get("failed") in (None, b"x")  # written, never synced: either
+        assert c.bgsave()  # a healthy WAL again: snapshots work
+
+
 def test_everysec_background_fsync_failure_is_sticky(engram):
     """With everysec the failing fsync is the timer's, after the replies
     left: from then on writes are refused, reads go on."""
