@@ -113,7 +113,7 @@ static void expire_generic(struct client *c, int64_t base_ms, bool seconds)
     struct db_entry *e;
     if (!parse_expire_flags(c, &flags) || !parse_when(c, base_ms, seconds, &when_ms))
         return;
-    e = db_lookup_write(c->db, c->argv[1].p, c->argv[1].len);
+    e = db_lookup_write_logged(c->db, c->argv[1].p, c->argv[1].len); /* TTL or delete only */
     if (!e || !condition_holds(flags, e->expire_ms, when_ms)) {
         reply_int(c, 0);
         return;
@@ -201,7 +201,7 @@ void cmd_pexpiretime(struct client *c)
 
 void cmd_persist(struct client *c)
 {
-    struct db_entry *e = db_lookup_write(c->db, c->argv[1].p, c->argv[1].len);
+    struct db_entry *e = db_lookup_write_logged(c->db, c->argv[1].p, c->argv[1].len);
     if (!e || e->expire_ms < 0) {
         reply_int(c, 0);
         return;

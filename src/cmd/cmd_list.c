@@ -28,6 +28,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/list.h"
+#include "db/undo.h"
 #include "server/block.h"
 #include "server/reply.h"
 
@@ -35,11 +36,10 @@
 #include <math.h>
 #include <string.h>
 
-/* Key argv[i] as a list (NULL if missing); WRONGTYPE replied and *bad set
- * for another type. */
-static struct db_entry *list_at_arg(struct client *c, int i, bool write, bool *bad)
+/* e as a list (NULL if missing); WRONGTYPE replied and *bad set for
+ * another type. */
+static struct db_entry *as_list(struct client *c, struct db_entry *e, bool *bad)
 {
-    struct db_entry *e = write ? lookup_write(c, i) : lookup_read(c, i);
     *bad = false;
     if (e && e->val->type != OBJ_LIST) {
         reply_err_wrongtype(c);
@@ -47,6 +47,26 @@ static struct db_entry *list_at_arg(struct client *c, int i, bool write, bool *b
         return NULL;
     }
     return e;
+}
+
+/* Key argv[i] as a list, looked up for reading or for an in-place write. */
+static struct db_entry *list_at_arg(struct client *c, int i, bool write, bool *bad)
+{
+    return as_list(c, write ? lookup_write(c, i) : lookup_read(c, i), bad);
+}
+
+/* Key argv[i] for a push or pop that logs itself to the undo log
+ * (undo_list_pushed/popped: O(change) in a transaction, not a copy). */
+static struct db_entry *lookup_logged(struct client *c, int i)
+{
+    return db_lookup_write_logged(c->db, c->argv[i].p, c->argv[i].len);
+}
+
+/* x was popped from key argv[key]: the undo log keeps it, or it is freed. */
+static void popped(struct client *c, int key, enum list_end end, struct list_elem *x)
+{
+    if (!undo_list_popped(c->db, c->argv[key].p, c->argv[key].len, end, x))
+        list_elem_free(x);
 }
 
 /* Record argv as one effect, with argv[0] replaced by name. */
@@ -92,7 +112,7 @@ static void push_generic(struct client *c, enum list_end end, bool only_existing
                          const char *name)
 {
     bool bad;
-    struct db_entry *e = list_at_arg(c, 1, true, &bad);
+    struct db_entry *e = as_list(c, lookup_logged(c, 1), &bad);
     struct obj *o;
     if (bad)
         return;
@@ -103,10 +123,12 @@ static void push_generic(struct client *c, enum list_end end, bool only_existing
     o = e ? e->val : list_new();
     for (int i = 2; i < c->argc; i++)
         list_push(o, end, c->argv[i].p, c->argv[i].len);
-    if (e)
+    if (e) {
         db_replace_value(c->db, e, o);
-    else
+        undo_list_pushed(c->db, c->argv[1].p, c->argv[1].len, end, (size_t)c->argc - 2);
+    } else {
         db_add(c->db, c->argv[1].p, c->argv[1].len, o);
+    }
     effect_self(c, name);
     reply_int(c, (long long)list_len(o));
 }
@@ -149,7 +171,7 @@ static void pop_elems(struct client *c, struct db_entry *e, int key, enum list_e
     for (size_t i = 0; i < k; i++) {
         struct list_elem *x = list_pop(e->val, end);
         reply_elem(c, x);
-        list_elem_free(x);
+        popped(c, key, end, x);
     }
     effect_add(c->db_index, 3, args);
     drop_if_empty(c, e);
@@ -168,7 +190,7 @@ static void pop_generic(struct client *c, enum list_end end)
         reply_error(c, "ERR value is out of range, must be positive");
         return;
     }
-    e = list_at_arg(c, 1, true, &bad);
+    e = as_list(c, lookup_logged(c, 1), &bad);
     if (bad)
         return;
     if (!e) {
@@ -492,16 +514,17 @@ static bool parse_end(const struct client *c, int i, enum list_end *end)
  * blocking caller may block; true after replying (element or error). */
 static bool move_one(struct client *c, enum list_end from, enum list_end to)
 {
-    struct db_entry *src = lookup_write(c, 1), *dst;
+    struct db_entry *src = lookup_logged(c, 1), *dst;
     struct list_elem *x;
     struct obj *d;
+    bool kept;
     if (src && src->val->type != OBJ_LIST) {
         reply_err_wrongtype(c);
         return true;
     }
     if (!src)
         return false;
-    dst = lookup_write(c, 2);
+    dst = lookup_logged(c, 2);
     if (dst && dst->val->type != OBJ_LIST) {
         reply_err_wrongtype(c);
         return true;
@@ -509,17 +532,23 @@ static bool move_one(struct client *c, enum list_end from, enum list_end to)
     x = list_pop(src->val, from);
     ASSERT(x != NULL); /* invariant 1 */
     db_replace_value(c->db, src, src->val);
+    /* Logged before the deletion below, so rollback meets them in reverse;
+     * x stays valid until the transaction ends if the log keeps it. */
+    kept = undo_list_popped(c->db, c->argv[1].p, c->argv[1].len, from, x);
     if (src == dst) {
         list_push(src->val, to, x->data, x->len);
+        undo_list_pushed(c->db, c->argv[1].p, c->argv[1].len, to, 1);
     } else {
         if (list_len(src->val) == 0)
             db_delete_entry(c->db, src); /* another key: dst stays valid */
         d = dst ? dst->val : list_new();
         list_push(d, to, x->data, x->len);
-        if (dst)
+        if (dst) {
             db_replace_value(c->db, dst, d);
-        else
+            undo_list_pushed(c->db, c->argv[2].p, c->argv[2].len, to, 1);
+        } else {
             db_add(c->db, c->argv[2].p, c->argv[2].len, d);
+        }
     }
     {
         struct effect_arg args[5] = {
@@ -529,7 +558,8 @@ static bool move_one(struct client *c, enum list_end from, enum list_end to)
         effect_add(c->db_index, 5, args);
     }
     reply_elem(c, x);
-    list_elem_free(x);
+    if (!kept)
+        list_elem_free(x);
     return true;
 }
 

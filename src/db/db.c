@@ -209,6 +209,11 @@ struct db_entry *db_lookup_write(struct db *db, const char *key, size_t len)
     return e;
 }
 
+struct db_entry *db_lookup_write_logged(struct db *db, const char *key, size_t len)
+{
+    return lookup(db, key, len, db_hash(key, len));
+}
+
 struct db_entry *db_find_raw(struct db *db, const char *key, size_t len)
 {
     return (struct db_entry *)ht_find(&db->keys, key, len, db_hash(key, len));
@@ -289,7 +294,7 @@ void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms)
     uint64_t hash;
     struct db_vol *v;
     if (undo_active())
-        (void)undo_save_entry(db, e, false);
+        undo_save_ttl(db, e);
     if (when_ms < 0) {
         if (e->expire_ms >= 0)
             unlink_vol(db, e, db_hash(e->key, e->key_len));

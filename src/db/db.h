@@ -81,6 +81,10 @@ uint64_t db_hash(const void *key, size_t len);
  */
 struct db_entry *db_lookup_read(struct db *db, const char *key, size_t len, bool no_touch);
 struct db_entry *db_lookup_write(struct db *db, const char *key, size_t len);
+/* Like db_lookup_write, but saves nothing for a transaction's undo log: the
+ * caller changes the value in place and logs what it did (undo.h, logged
+ * changes). */
+struct db_entry *db_lookup_write_logged(struct db *db, const char *key, size_t len);
 /* Like db_lookup_write but neither deletes nor hides an expired key. */
 struct db_entry *db_find_raw(struct db *db, const char *key, size_t len);
 

@@ -19,6 +19,11 @@
  *   (2) While rolling back, the log is inactive: the db.c calls it makes
  *       to restore keys are not recorded.
  *   (3) A KEY record with val == NULL means "absent at that point".
+ *   (4) TTL and LIST_* records (logged changes) are not in `seen`: they
+ *       undo one change each, and are written only for keys not in `seen`
+ *       (a saved value already restores everything after it). Rollback
+ *       reaches each one with the key exactly as that change left it, so
+ *       the key exists then.
  *
  * Threads
  *   Loop thread only.
@@ -31,7 +36,7 @@
 
 #include <string.h>
 
-enum undo_kind { UNDO_KEY, UNDO_TABLES, UNDO_SWAP };
+enum undo_kind { UNDO_KEY, UNDO_TABLES, UNDO_SWAP, UNDO_TTL, UNDO_LIST_PUSH, UNDO_LIST_POP };
 
 struct undo_rec {
     struct ht_node node;  /* link in seen (KEY records) */
@@ -40,7 +45,10 @@ struct undo_rec {
     struct db *other;     /* second of a SWAP pair */
     struct db tables;     /* TABLES: the flushed tables, owned */
     struct obj *val;      /* KEY: owned value, NULL if the key was absent */
-    int64_t expire_ms;    /* KEY: its TTL, -1 for none */
+    int64_t expire_ms;    /* KEY, TTL: its TTL, -1 for none */
+    enum list_end end;    /* LIST_*: which end */
+    size_t count;         /* LIST_PUSH: elements pushed */
+    struct list_elem *elem; /* LIST_POP: the element popped, owned */
     uint32_t key_len;     /* KEY: bytes */
     char key[];           /* KEY: the key */
 };
@@ -152,6 +160,63 @@ void undo_save_absent(struct db *db, const char *key, size_t len)
     (void)push_key(db, key, len);
 }
 
+/* True if (db, key)'s whole state is saved already. */
+static bool key_saved(struct db *db, const char *key, size_t len)
+{
+    struct undo_probe p = {db, key, len};
+    return ht_find(&ulog.seen, &p, len, seen_hash_raw(db, key, len)) != NULL;
+}
+
+/* A logged-change record for (db, key), or NULL if none is needed. */
+static struct undo_rec *push_logged(enum undo_kind kind, struct db *db, const char *key,
+                                    size_t len)
+{
+    struct undo_rec *r;
+    if (!undo_recording || key_saved(db, key, len))
+        return NULL;
+    r = push(kind, len);
+    r->db = db;
+    r->key_len = (uint32_t)len;
+    memcpy(r->key, key, len);
+    return r;
+}
+
+void undo_save_ttl(struct db *db, struct db_entry *e)
+{
+    struct undo_rec *r = push_logged(UNDO_TTL, db, e->key, e->key_len);
+    if (r)
+        r->expire_ms = e->expire_ms;
+}
+
+void undo_list_pushed(struct db *db, const char *key, size_t len, enum list_end end,
+                      size_t count)
+{
+    struct undo_rec *r = push_logged(UNDO_LIST_PUSH, db, key, len);
+    if (r) {
+        r->end = end;
+        r->count = count;
+    }
+}
+
+bool undo_list_popped(struct db *db, const char *key, size_t len, enum list_end end,
+                      struct list_elem *x)
+{
+    struct undo_rec *r = push_logged(UNDO_LIST_POP, db, key, len);
+    if (!r)
+        return false;
+    r->end = end;
+    r->elem = x;
+    return true;
+}
+
+/* The entry a logged change left (invariant 4). */
+static struct db_entry *logged_entry(const struct undo_rec *r)
+{
+    struct db_entry *e = db_find_raw(r->db, r->key, r->key_len);
+    ASSERT(e != NULL);
+    return e;
+}
+
 void undo_take_tables(struct db *db)
 {
     struct undo_rec *r = push(UNDO_TABLES, 0);
@@ -174,6 +239,8 @@ static void free_rec(struct undo_rec *r)
 {
     if (r->kind == UNDO_KEY && r->val)
         obj_delete(r->val);
+    else if (r->kind == UNDO_LIST_POP && r->elem)
+        list_elem_free(r->elem);
     else if (r->kind == UNDO_TABLES && r->tables.keys.type)
         db_destroy(&r->tables); /* committed: the flushed keys go now */
     mem_free(r);
@@ -204,6 +271,20 @@ static void restore(struct undo_rec *r)
         break;
     case UNDO_SWAP:
         db_swap(r->db, r->other);
+        break;
+    case UNDO_TTL:
+        db_set_expire(r->db, logged_entry(r), r->expire_ms);
+        break;
+    case UNDO_LIST_PUSH:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_LIST && list_len(e->val) >= r->count);
+        for (size_t i = 0; i < r->count; i++)
+            list_elem_free(list_pop(e->val, r->end));
+        break;
+    case UNDO_LIST_POP:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_LIST);
+        list_push(e->val, r->end, r->elem->data, r->elem->len);
         break;
     }
 }

@@ -24,6 +24,7 @@
  * Threads: loop thread.
  */
 #include "db/db.h"
+#include "db/list.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,3 +57,22 @@ void undo_save_absent(struct db *db, const char *key, size_t len);
 void undo_take_tables(struct db *db);
 /* Before SWAPDB of a and b. */
 void undo_save_swap(struct db *a, struct db *b);
+/* Before e's TTL changes (db_set_expire): saves only the TTL. */
+void undo_save_ttl(struct db *db, struct db_entry *e);
+
+/* ---- Logged changes (O(change) instead of a copy of the value) -------
+ *
+ * A command that changes a big value in place can, instead of
+ * db_lookup_write() (which saves a copy of the whole value on the first
+ * change in a transaction), look the key up with db_lookup_write_logged()
+ * and tell the log what it did, after doing it. Rollback then applies the
+ * inverse. All are no-ops outside a transaction and for a key whose whole
+ * value is already saved. */
+
+/* count elements were pushed at `end` of the list of key (in db). */
+void undo_list_pushed(struct db *db, const char *key, size_t len, enum list_end end,
+                      size_t count);
+/* x was popped from `end` of the list of key. Takes x (the caller must not
+ * free it) if it returns true. */
+bool undo_list_popped(struct db *db, const char *key, size_t len, enum list_end end,
+                      struct list_elem *x);

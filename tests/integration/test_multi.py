@@ -1412,3 +1412,113 @@ def test_monitor_inside_exec_is_refused(c):
         assert reply == (b"-EXECABORT Transaction rolled back: command 1 (MONITOR) failed: "
                          b"ERR MONITOR isn't allowed for DENY BLOCKING client\r\n")
     assert c("PING") == b"+PONG\r\n"  # not a monitor
+
+
+# Lists are undone change by change (pushes and pops log their inverse, db
+# TTL changes their old TTL) rather than by a copy of the whole list: the
+# random sequences below mix those with commands that save the whole value
+# (LSET, LREM, LTRIM, LINSERT, DEL, RENAME), with keys that are created,
+# emptied and deleted inside the transaction, and with SWAPDB/FLUSHDB.
+
+LIST_KEYS = ["la", "lb", "lc"]
+
+
+def random_list_op(rng):
+    k, k2 = rng.choice(LIST_KEYS), rng.choice(LIST_KEYS)
+    v = "v%d" % rng.randrange(1000)
+    return rng.choice([
+        ("LPUSH", k, v), ("RPUSH", k, v, v + "b"), ("LPUSHX", k, v), ("RPUSHX", k, v),
+        ("LPOP", k), ("RPOP", k), ("LPOP", k, str(rng.randrange(4))), ("RPOP", k, "2"),
+        ("LMOVE", k, k2, rng.choice(["LEFT", "RIGHT"]), rng.choice(["LEFT", "RIGHT"])),
+        ("RPOPLPUSH", k, k2), ("LSET", k, "0", v), ("LREM", k, "1", v), ("LTRIM", k, "1", "-2"),
+        ("LINSERT", k, "BEFORE", v, "ins"), ("DEL", k), ("EXPIRE", k, "1000"), ("PERSIST", k),
+        ("PEXPIRE", k, str(rng.randrange(100000, 200000))), ("RENAME", k, k2),
+        ("SWAPDB", "0", "1"), ("SELECT", "1"), ("SELECT", "0"),
+    ])
+
+
+def list_state(r):
+    out = {}
+    for db in (0, 1):
+        r.execute_command("SELECT", db)
+        for k in LIST_KEYS:
+            if r.exists(k):
+                ttl = r.pttl(k)
+                out[(db, k)] = (r.lrange(k, 0, -1), ttl > 0)
+    r.execute_command("SELECT", 0)
+    return out
+
+
+@engram_only
+def test_list_rollback_restores_every_change(server):
+    """A seeded random transaction of list commands that ends with a failing
+    command leaves both databases exactly as they were (contents and
+    whether each key has a TTL); the same transaction without the failing
+    command equals running its commands one by one."""
+    import random
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    r = redis.Redis(port=server.port, single_connection_client=True)
+    r.response_callbacks.clear()  # raw replies: +QUEUED inside MULTI
+    for round_ in range(60):
+        r.execute_command("SELECT", 0)
+        r.flushall()
+        for db in (0, 1):
+            r.execute_command("SELECT", db)
+            for k in LIST_KEYS:
+                n = rng.randrange(0, 40)
+                if n:
+                    r.rpush(k, *["i%d" % i for i in range(n)])
+                if rng.random() < 0.3:
+                    r.pexpire(k, 500000)
+        r.execute_command("SELECT", 0)
+        before = list_state(r)
+        ops = [random_list_op(rng) for _ in range(rng.randrange(1, 25))]
+        ctx = "seed %d round %d ops %r" % (seed, round_, ops)
+        # Rolled back: INCR of a string that is not a number fails at run
+        # time (in both dbs, whatever SWAPDB did).
+        for db in (1, 0):
+            r.execute_command("SELECT", db)
+            r.set("str", "x")
+        r.execute_command("MULTI")
+        for op in ops:
+            r.execute_command(*op)
+        r.execute_command("SELECT", 0)
+        r.execute_command("INCR", "str")
+        with pytest.raises(redis.ResponseError) as err:
+            r.execute_command("EXEC")
+        assert "rolled back" in str(err.value), ctx
+        for db in (1, 0):
+            r.execute_command("SELECT", db)
+            r.delete("str")
+        assert list_state(r) == before, ctx
+        # Committed: the same as one by one on an identical copy.
+        r.execute_command("MULTI")
+        for op in ops:
+            r.execute_command(*op)
+        r.execute_command("SELECT", 0)
+        try:
+            r.execute_command("EXEC")
+            committed = list_state(r)
+        except redis.ResponseError:
+            committed = None  # some op fails on this state (WRONGTYPE cannot: lists only)
+        r.execute_command("SELECT", 0)
+        r.flushall()
+        for (db, k), (items, has_ttl) in before.items():
+            r.execute_command("SELECT", db)
+            r.rpush(k, *items)
+            if has_ttl:
+                r.pexpire(k, 500000)
+        r.execute_command("SELECT", 0)
+        failed = False
+        for op in ops:
+            try:
+                r.execute_command(*op)
+            except redis.ResponseError:
+                failed = True
+        r.execute_command("SELECT", 0)
+        if committed is not None:
+            assert not failed and list_state(r) == committed, ctx
+        else:
+            assert failed, ctx
+    r.close()
