@@ -46,6 +46,10 @@
 # Usage: bench/transfer.sh
 #
 # Environment:
+#   ROUNDS        runs per system, the systems in rotating order each round
+#                 (default 1); the table shows the median round of each
+#                 system and the ratios are the medians of the per-round
+#                 ratios (each round's systems run minutes apart at most)
 #   DURATION      measured seconds per system (default 10)
 #   WARMUP        warm-up seconds per system before measuring (default 2)
 #   CLIENTS       concurrent clients (default 50)
@@ -68,7 +72,7 @@ PROG=transfer.sh
 source "$SCRIPT_DIR/lib.sh"
 
 CMDLINE=""
-for v in DURATION WARMUP CLIENTS ACCOUNTS SYSTEMS PG_BINDIR PGBENCH_BIN PG_USER ENGRAM_BIN \
+for v in ROUNDS DURATION WARMUP CLIENTS ACCOUNTS SYSTEMS PG_BINDIR PGBENCH_BIN PG_USER ENGRAM_BIN \
     ENGRAM_ARGS REDIS_BIN RESULTS_FILE; do
     if [[ -n "${!v+x}" ]]; then
         CMDLINE+="$v=$(printf '%q' "${!v}") "
@@ -205,6 +209,7 @@ run_resp() { # name
         BUGS+="- $s: the server died during the run; log tail:"$'\n'"$(tail -n 5 "$WORK/$s.log" | sed 's/^/    /')"$'\n'
     fi
     stop_server "$s"
+    rm -rf "${DIR[$s]}" # the next round starts from an empty data dir
 }
 
 # --------------------------------------------------------------- postgres ---
@@ -345,8 +350,13 @@ EOF
 }
 
 # -------------------------------------------------------------------- run ---
-RAN=()
-for s in $SYSTEMS; do
+ROUNDS=${ROUNDS:-1}
+[[ "$ROUNDS" =~ ^[1-9][0-9]?$ ]] || die "ROUNDS must be 1..99"
+RES_FIELDS=(RES_TPS RES_P50 RES_P99 RES_RETRIES RES_EXTRA RES_CHECK RES_NOTE)
+declare -A ROUND_OF=() # "<field> <system> <round>" -> value
+read -r -a SYSTEM_LIST <<<"$SYSTEMS"
+run_system() { # system; 1 if it ran
+    local s=$1
     case $s in
     engram)
         start_engram engram
@@ -365,13 +375,57 @@ for s in $SYSTEMS; do
         [[ -n "$PG_SKIP" ]] || run_pg
         if [[ -n "$PG_SKIP" ]]; then
             log "postgres: skipped: $PG_SKIP"
-            continue
+            return 1
         fi
         ;;
     *) die "unknown system '$s' in SYSTEMS (engram, redis-always, redis-nopersist, postgres)" ;;
     esac
-    RAN+=("$s")
+    return 0
+}
+RAN=()
+for ((round = 1; round <= ROUNDS; round++)); do
+    n=${#SYSTEM_LIST[@]}
+    for ((i = 0; i < n; i++)); do
+        s=${SYSTEM_LIST[$(((i + round - 1) % n))]}
+        [[ $ROUNDS == 1 ]] || log "round $round of $ROUNDS: $s"
+        run_system "$s" || continue
+        for f in "${RES_FIELDS[@]}"; do
+            declare -n field=$f
+            ROUND_OF["$f $s $round"]=${field[$s]:-}
+            unset -n field
+        done
+        [[ " ${RAN[*]} " == *" $s "* ]] || RAN+=("$s")
+    done
 done
+
+# The median round of each system (by transfers/s) fills RES_*; the
+# per-round ratios are kept for the report.
+median() { tr ' ' '\n' | grep -E '^[0-9]+([.][0-9]+)?$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "n/a" }'; }
+ROUND_TPS=()
+for s in "${RAN[@]}"; do
+    all=""
+    for ((round = 1; round <= ROUNDS; round++)); do all+="${ROUND_OF["RES_TPS $s $round"]:-} "; done
+    ROUND_TPS[${#ROUND_TPS[@]}]="$s: $all"
+    med=$(median <<<"$all")
+    for ((round = 1; round <= ROUNDS; round++)); do
+        if [[ "${ROUND_OF["RES_TPS $s $round"]:-}" == "$med" ]]; then
+            for f in "${RES_FIELDS[@]}"; do
+                declare -n field=$f
+                field[$s]=${ROUND_OF["$f $s $round"]}
+                unset -n field
+            done
+            break
+        fi
+    done
+done
+round_ratios() { # a b -> "median (r1 r2 ...)" of the per-round ratios a/b
+    local out="" r
+    for ((round = 1; round <= ROUNDS; round++)); do
+        r=$(ratio "${ROUND_OF["RES_TPS $1 $round"]:-n/a}" "${ROUND_OF["RES_TPS $2 $round"]:-n/a}")
+        out+="$r "
+    done
+    if [[ $ROUNDS == 1 ]]; then echo "${out% }"; else echo "$(median <<<"$out") (per round: ${out% })"; fi
+}
 
 # ----------------------------------------------------------------- report ---
 ELAPSED=$(awk -v a="$T_START" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }')
@@ -381,15 +435,19 @@ for s in "${RAN[@]}"; do
     TABLE+="| $s | ${RES_TPS[$s]} | ${RES_P50[$s]} | ${RES_P99[$s]} | ${RES_RETRIES[$s]} | ${RES_CHECK[$s]} | ${RES_EXTRA[$s]} |"$'\n'
 done
 [[ -z "$PG_SKIP" ]] || TABLE+="| postgres | skipped | | | | | $PG_SKIP |"$'\n'
-E=${RES_TPS[engram]:-n/a}
-RATIOS="- engram/postgres: $(ratio "$E" "${RES_TPS[postgres]:-n/a}") (target >= 5)"$'\n'
-RATIOS+="- engram/redis-always: $(ratio "$E" "${RES_TPS[redis-always]:-n/a}") (target >= 1.5)"$'\n'
-RATIOS+="- engram/redis-nopersist: $(ratio "$E" "${RES_TPS[redis-nopersist]:-n/a}"); redis-nopersist/redis-always: $(ratio "${RES_TPS[redis-nopersist]:-n/a}" "${RES_TPS[redis-always]:-n/a}") (the most any server could gain over redis-always here without giving up round trips)"$'\n'
+RATIOS="- engram/postgres: $(round_ratios engram postgres) (target >= 5)"$'\n'
+RATIOS+="- engram/redis-always: $(round_ratios engram redis-always) (target >= 1.5)"$'\n'
+RATIOS+="- engram/redis-nopersist: $(round_ratios engram redis-nopersist); redis-nopersist/redis-always: $(round_ratios redis-nopersist redis-always) (the most any server could gain over redis-always here without giving up round trips)"$'\n'
+if [[ $ROUNDS != 1 ]]; then
+    RATIOS+="- transfers/s per round:"
+    for line in "${ROUND_TPS[@]}"; do RATIOS+=" ${line% };"; done
+    RATIOS="${RATIOS%;}"$'\n'
+fi
 
 REPORT="## Transactions (issue 4): bench/transfer.sh, $(report_title)"$'\n\n'
 REPORT+="Command: \`$CMDLINE\`"$'\n\n'
 REPORT+="$CLIENTS clients, $ACCOUNTS accounts of $INITIAL, amounts 1..10; ${WARMUP}s warm-up then ${DURATION}s measured per system,"
-REPORT+=" systems run one after the other. engram (defaults: appendonly yes, appendfsync always) and $(redis_version)"
+REPORT+=" systems run one after the other, $ROUNDS round(s) in rotating order, each on a fresh server (table: each system's median round). engram (defaults: appendonly yes, appendfsync always) and $(redis_version)"
 REPORT+=" \`--appendonly yes --appendfsync always --save ''\` (redis-always), \`--appendonly no --save ''\` (redis-nopersist, not durable): bench/transfer.c, WATCH a b / GET a / GET b /"
 REPORT+=" MULTI DECRBY INCRBY EXEC (4 round trips), retry on a null EXEC."
 REPORT+=" postgres: \`pgbench -c $CLIENTS -j 2 -M prepared --max-tries=100 -n -T $DURATION -r -l\` over TCP,"
