@@ -174,6 +174,9 @@ static bool write_client(struct client *c)
         return false;
     }
     if (c->opos == c->obuf.len) {
+        /* A hold can sit at the very end (a reply skipped by CLIENT REPLY
+         * SKIP/OFF still holds what follows it): it moves to the start. */
+        durable_shift_holds(c, c->obuf.len);
         c->obuf.len = 0;
         c->opos = 0;
         buf_shrink(&c->obuf, 16 * 1024);

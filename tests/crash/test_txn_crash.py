@@ -712,3 +712,31 @@ def test_replies_before_a_held_one_wait_only_if_small(engram, value_bytes, prefi
     else:
         assert t.replies[0][0] - t0 < DELAY_S * 0.5, ("large GET reply was held", when)
     t.conn.close()
+
+
+def test_skipped_reply_keeps_holding_after_the_buffer_empties(engram):
+    """A SET whose reply CLIENT REPLY SKIP dropped still holds what follows
+    it (D1/D2) even after the bytes before it were all written and the
+    output buffer was reset: GET of the key waits for the fsync and gets the
+    value, and no stale buffer bytes ever reach the client. (The hold used
+    to keep its old offset past the reset buffer: GET k was answered before
+    the SET was durable, followed by 2,000 stale bytes.)"""
+    e = engram("--save", "")
+    big = b"B" * 2000  # over REPLY_COALESCE_BYTES: written at once
+    with e.client() as c:
+        c.set("big", big)
+    arm_fsync_delay(e, int(DELAY_S * 1000))
+    t = Timed(e, "client")
+    t0 = time.monotonic()
+    t.conn.send(("GET", "big"), ("CLIENT", "REPLY", "SKIP"), ("SET", "k", "v"))
+    wait_replies([t], {"client": 1}, t0 + DELAY_S * 5)
+    assert [r for _, r in t.replies] == [big]
+    t.conn.send(("GET", "k"))
+    wait_replies([t], {"client": 2}, t0 + DELAY_S * 5)
+    arm_fsync_delay(e, "off")
+    when = ["%.3f" % (at - t0) for at, _ in t.replies]
+    assert [r for _, r in t.replies] == [big, b"v"], when
+    assert t.replies[1][0] - t0 >= DELAY_S * 0.9, ("GET k answered before SET k was durable",
+                                                 when)
+    assert t.conn.call("PING") == b"PONG"  # nothing stale left in the stream
+    t.conn.close()
