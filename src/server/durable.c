@@ -291,20 +291,24 @@ static void add_hold(struct client *c, size_t start, lsn_t lsn)
     held_link(c);
 }
 
-size_t durable_writable_end(struct client *c)
+/* Drop c's holds that durable covers; unlink c if none is left. */
+static void release_durable_holds(struct client *c, lsn_t durable)
 {
-    lsn_t durable;
-    if (c->holds_count == 0)
-        return c->obuf.len;
-    durable = wal_durable_lsn(&dur.wal);
     while (c->holds_count > 0 && c->holds[c->holds_head].lsn <= durable) {
         c->holds_head = (c->holds_head + 1) % CLIENT_HOLDS_MAX;
         c->holds_count--;
     }
-    if (c->holds_count == 0) {
+    if (c->holds_count == 0)
         held_unlink(c);
+}
+
+size_t durable_writable_end(struct client *c)
+{
+    if (c->holds_count == 0)
         return c->obuf.len;
-    }
+    release_durable_holds(c, wal_durable_lsn(&dur.wal));
+    if (c->holds_count == 0)
+        return c->obuf.len;
     /* A few replies before the first hold wait for it (at most a group
      * commit) and leave in the same write: MULTI ... EXEC sent as one
      * pipeline is then answered with one write and wakes its client once,
@@ -515,9 +519,18 @@ static void fail_held_clients(int err)
     snprintf(msg, sizeof(msg),
              "-MISCONF Errors writing to the WAL (%s): this write was not made durable\r\n",
              strerror(err));
+    lsn_t durable = wal_durable_lsn(&dur.wal); /* final: D4 */
     while (dur.held) {
         struct client *c = dur.held;
-        size_t cut = c->holds[c->holds_head].start;
+        size_t cut;
+        /* Replies whose writes were durable before the failure go out as
+         * they are; the error replaces the rest. */
+        release_durable_holds(c, durable);
+        if (c->holds_count == 0) {
+            server_queue_write(c);
+            continue;
+        }
+        cut = c->holds[c->holds_head].start;
         held_unlink(c);
         c->holds_count = 0;
         if (cut < c->opos)

@@ -740,3 +740,33 @@ def test_skipped_reply_keeps_holding_after_the_buffer_empties(engram):
                                                  when)
     assert t.conn.call("PING") == b"PONG"  # nothing stale left in the stream
     t.conn.close()
+
+
+def test_wal_failure_still_acknowledges_the_writes_that_were_durable(engram):
+    """D4 without a false error: a client with two writes in flight, the
+    first in a batch whose (slow) fsync succeeds, the second in the next
+    batch, whose write fails. The first is acknowledged (+OK, and there
+    after a restart); only the second gets MISCONF."""
+    e = engram("--save", "")
+    with e.client() as c:
+        c.set("pre", "1")  # the segment exists: y's batch is one write and one fsync
+    arm_fsync_delay(e, int(DELAY_S * 1000))
+    t = Timed(e, "client")
+    t0 = time.monotonic()
+    t.conn.send(("SET", "y", "durable"))
+    time.sleep(DELAY_S * 0.3)  # y's batch is being synced; x goes in the next
+    t.conn.send(("SET", "x", "failed"))
+    time.sleep(DELAY_S * 0.1)
+    with e.client() as c:
+        c.execute_command("DEBUG", "ERRINJ", "wal-write", "1", "EIO")
+    wait_replies([t], {"client": 2}, t0 + DELAY_S * 5)
+    got = [r for _, r in t.replies]
+    assert got[0] == b"OK", got
+    assert len(got) == 2 and isinstance(got[1], RespError) and \
+        str(got[1]).startswith("MISCONF"), got
+    t.conn.close()
+    e.kill()
+    e.start()
+    with e.client() as c:
+        assert c.get("y") == b"durable"
+        assert c.get("x") is None  # its write never reached the file
