@@ -99,6 +99,7 @@ static struct {
     int64_t last_yield_us;   /* last time loading served the network */
     size_t open_bytes_peak;  /* largest open batch seen (INFO) */
     bool bgsave_after_exec;  /* BGSAVE ran inside EXEC: start it once EXEC is logged */
+    lsn_t prune_pending;     /* a finished snapshot's lsn, above durable_lsn then */
     uint32_t await_records;  /* records of the batch that became durable last ... */
     uint32_t await_base;     /* ... the open batch's records at that moment ... */
     int64_t await_until_us;  /* ... and until when to wait for that many more */
@@ -555,6 +556,42 @@ static int64_t commit_delay_us(void)
     return half < WAL_COMMIT_DELAY_US ? half : WAL_COMMIT_DELAY_US;
 }
 
+/*
+ * D4: a snapshot covers writes up to its lsn, taken when it started, and
+ * some of them may not have been durable yet. If the WAL then fails, those
+ * writes' clients are told they failed, so such a snapshot must not
+ * survive: stop a running child, and remove every snapshot file above the
+ * final durable_lsn. That loses nothing: the WAL is pruned for a snapshot
+ * only once its lsn is durable (snapshot_finished). (A crash before this
+ * runs leaves such a snapshot: those writes are then in doubt, as is a
+ * write whose fsync failed, which may be in the file too.)
+ */
+static void discard_snapshots_after_failure(void)
+{
+    char path[4200], dir[4200];
+    lsn_t durable = wal_durable_lsn(&dur.wal), *lsns = NULL;
+    int n, removed = 0;
+    if (snapshot_abort() != 0)
+        log_warning("WAL failed: stopped the background snapshot");
+    n = snap_list(server.cfg.dir, &lsns);
+    for (int i = 0; i < n; i++) {
+        if (lsns[i] <= durable)
+            continue;
+        snap_path(path, sizeof(path), server.cfg.dir, lsns[i]);
+        if (unlink(path) == 0) {
+            removed++;
+            log_warning("WAL failed: removed snapshot %s, which covered writes that were "
+                        "not durable", path);
+        }
+    }
+    mem_free(lsns);
+    dur.prune_pending = 0;
+    if (removed) {
+        snprintf(dir, sizeof(dir), "%s/snap", server.cfg.dir);
+        (void)dur.wal.io->fsync_dir(dir);
+    }
+}
+
 static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
 {
     lsn_t durable = wal_poll(&dur.wal);
@@ -564,6 +601,7 @@ static void on_wal_event(struct ev *ev, int fd, void *data, unsigned mask)
         if (!dur.failed_handled) {
             log_warning("WAL failed (%s): refusing writes, serving reads (D4)", strerror(err));
             dur.failed_handled = true;
+            discard_snapshots_after_failure();
         }
         fail_held_clients(err);
         return;
@@ -835,6 +873,19 @@ static void remove_temp_snapshots(void)
 /* D6: after a snapshot covering lsn is durable, delete the WAL segments
  * that hold nothing after lsn, and the older snapshots. The newest
  * segment is never deleted (it is the open one). */
+static void prune(lsn_t lsn);
+
+/* A snapshot covering lsn is on disk: prune the WAL behind it once lsn is
+ * durable (at once, or from the cron), never before (D4: see
+ * discard_snapshots_after_failure). */
+static void snapshot_finished(lsn_t lsn)
+{
+    if (lsn <= wal_durable_lsn(&dur.wal) && !wal_failed(&dur.wal))
+        prune(lsn);
+    else if (lsn > dur.prune_pending)
+        dur.prune_pending = lsn;
+}
+
 static void prune(lsn_t lsn)
 {
     char path[4096];
@@ -887,7 +938,7 @@ int durable_bgsave(bool sync)
         return snapshot_start_bg(lsn);
     rc = snapshot_save_sync(lsn);
     if (rc == 0)
-        prune(lsn);
+        snapshot_finished(lsn);
     return rc;
 }
 
@@ -918,7 +969,12 @@ void durable_cron(void)
         return;
     done = snapshot_cron();
     if (done)
-        prune(done);
+        snapshot_finished(done);
+    if (dur.prune_pending && dur.prune_pending <= wal_durable_lsn(&dur.wal) &&
+        !wal_failed(&dur.wal)) {
+        prune(dur.prune_pending);
+        dur.prune_pending = 0;
+    }
     if (snapshot_in_progress() || wal_failed(&dur.wal))
         return;
     pthread_mutex_lock(&dur.wal.lock);

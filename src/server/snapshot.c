@@ -211,6 +211,16 @@ void snapshot_shutdown(void)
     snap.child = -1;
 }
 
+lsn_t snapshot_abort(void)
+{
+    lsn_t lsn = snap.child_lsn;
+    if (snap.child < 0)
+        return 0;
+    snapshot_shutdown();
+    finished(false, lsn, snap.child_start_us);
+    return lsn;
+}
+
 void snapshot_info(struct buf *b)
 {
     buf_appendf(b,

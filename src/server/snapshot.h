@@ -28,3 +28,6 @@ bool snapshot_in_progress(void);
 void snapshot_info(struct buf *b);
 /* Kill a running child at shutdown. */
 void snapshot_shutdown(void);
+/* Kill and reap a background snapshot child, if any, whatever it got to;
+ * returns the lsn it was to cover, or 0 if there was none. */
+lsn_t snapshot_abort(void);

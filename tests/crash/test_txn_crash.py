@@ -770,3 +770,45 @@ def test_wal_failure_still_acknowledges_the_writes_that_were_durable(engram):
     with e.client() as c:
         assert c.get("y") == b"durable"
         assert c.get("x") is None  # its write never reached the file
+
+
+def test_snapshot_of_writes_that_then_fail_is_discarded(engram):
+    """D4: BGSAVE while a write is in flight snapshots it (the snapshot's
+    lsn covers it). When that write's fsync then fails (MISCONF to its
+    client), the snapshot is removed; the WAL was never pruned behind it
+    (pruning waits until a snapshot's lsn is durable), so nothing durable
+    is lost. (The failed write itself is in doubt after a restart: its
+    bytes were written to the file before the fsync failed.)"""
+    e = engram("--save", "")
+    with e.client() as c:
+        c.set("pre", "1")  # lsn 1, and the segment exists
+    arm_fsync_delay(e, int(DELAY_S * 1000))  # the snapshot child's fsync too
+    t = Timed(e, "client")
+    t0 = time.monotonic()
+    t.conn.send(("SET", "y", "durable"))     # lsn 2, synced until ~1.0 DELAY_S
+    time.sleep(DELAY_S * 0.3)
+    t.conn.send(("SET", "x", "failed"))      # lsn 3, the next batch
+    time.sleep(DELAY_S * 0.1)
+    with e.client() as c:
+        assert c.bgsave()                     # covers lsn 3
+        deadline = time.monotonic() + DELAY_S * 3
+        while c.info("persistence")["rdb_bgsave_in_progress"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        info = c.info("persistence")
+        assert not info["rdb_bgsave_in_progress"] and info["rdb_last_bgsave_status"] == "ok"
+        assert int(info["durable_lsn"]) == 2, info  # x's fsync still sleeping
+        c.execute_command("DEBUG", "ERRINJ", "wal-fsync", "1", "EIO")  # x's fsync fails
+    wait_replies([t], {"client": 2}, t0 + DELAY_S * 5)
+    arm_fsync_delay(e, "off")
+    got = [r for _, r in t.replies]
+    assert got[0] == b"OK" and str(got[1]).startswith("MISCONF"), got
+    t.conn.close()
+    snap = os.path.join(e.dir, "snap")
+    snaps = sorted(n for n in os.listdir(snap) if n.endswith(".snap"))
+    assert all(int(n[:20]) <= 2 for n in snaps), (snaps, e.read_log())
+    assert "removed snapshot" in e.read_log()
+    e.kill()
+    e.start()
+    with e.client() as c:
+        assert c.get("y") == b"durable" and c.get("pre") == b"1"
+        assert c.get("x") in (None, b"failed")
