@@ -102,7 +102,8 @@ struct problem {
     uint64_t offset;             /* cut point, invariant (2) */
     lsn_t lsn;                   /* lsn expected at offset (0 if unknown) */
     char path[CHECK_PATH_BYTES]; /* the bad segment */
-    char why[512];               /* what is wrong, and what the server does */
+    char why[1024];              /* what is wrong, and what the server does */
+    bool other_version;          /* a segment of another format version: not damage */
 };
 
 struct seg_summary {
@@ -416,6 +417,14 @@ static bool check_segment_start(struct scan *s, int seg, const uint8_t *p, size_
 {
     lsn_t first = 0, name = s->lsns[seg];
     int rc = p ? wal_check_segment_header(p, size, &first) : -1;
+    if (rc == -2) {
+        char advice[900], path[CHECK_PATH_BYTES];
+        wal_segment_path(path, sizeof(path), s->dir, name);
+        wal_version_advice(advice, sizeof(advice), path, p);
+        set_problem(s, PROBLEM_CORRUPT, seg, 0, s->expect, "%s", advice);
+        s->problem.other_version = true;
+        return false;
+    }
     if (rc != 0 || first != name) {
         if (seg == s->count - 1 && size < 2 * WAL_SEGMENT_HEADER_BYTES) {
             set_problem(s, PROBLEM_TORN, seg, 0, s->expect,
@@ -936,6 +945,11 @@ static int cmd_repair(const char *dir)
         goto out;
     }
     print_problem(stdout, &s.problem);
+    if (s.problem.other_version) {
+        fprintf(stderr, "engram-check: refusing to repair: %s is not damaged, it is in "
+                        "another WAL format version (see above)\n", s.problem.path);
+        goto out;
+    }
     rc = repair_apply(&s);
 out:
     scan_destroy(&s);

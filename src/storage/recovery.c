@@ -119,7 +119,7 @@ static int scan_segment(struct segment_scan *s, lsn_t name_lsn, lsn_t after_lsn,
     struct stat st;
     const uint8_t *p = NULL;
     lsn_t first;
-    int rc = -1, fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    int hdr_rc, rc = -1, fd = open(s->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, cap, "can't open %s: %s", s->path, strerror(errno));
         return -1;
@@ -134,8 +134,12 @@ static int scan_segment(struct segment_scan *s, lsn_t name_lsn, lsn_t after_lsn,
             goto out;
         }
     }
-    if (!p || wal_check_segment_header(p, (size_t)st.st_size, &first) != 0 ||
-        first != name_lsn) {
+    hdr_rc = p ? wal_check_segment_header(p, (size_t)st.st_size, &first) : -1;
+    if (hdr_rc == -2) {
+        wal_version_advice(err, cap, s->path, p);
+        goto out;
+    }
+    if (hdr_rc != 0 || first != name_lsn) {
         if (s->newest && st.st_size < (off_t)WAL_SEGMENT_HEADER_BYTES * 2) {
             /* Crash while creating the segment: it holds no record. */
             s->torn = true;

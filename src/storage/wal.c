@@ -282,6 +282,17 @@ int wal_check_segment_header(const uint8_t *hdr, size_t avail, lsn_t *first_lsn)
     return 0;
 }
 
+void wal_version_advice(char *out, size_t cap, const char *path, const uint8_t *hdr)
+{
+    snprintf(out, cap,
+             "WAL segment %s is in format version %u; this build reads version %u. It is "
+             "not damaged: do NOT run engram-check repair on it (that would cut the whole "
+             "segment). To upgrade: start the engram build that wrote it, run SAVE, stop "
+             "it, move <dir>/wal aside, then start this build, which loads the snapshot "
+             "(docs/formats/wal.md, Upgrading)",
+             path, get32(hdr + 8), WAL_FORMAT_VERSION);
+}
+
 void wal_segment_path(char *out, size_t cap, const char *dir, lsn_t first_lsn)
 {
     snprintf(out, cap, "%s/wal/%020" PRIu64 ".wal", dir, first_lsn);
@@ -553,7 +564,13 @@ int wal_open(struct wal *w, const char *dir, enum wal_fsync mode, lsn_t seg_firs
         if (w->seg_fd < 0 || fstat(w->seg_fd, &st) != 0)
             return -errno;
         /* Recovery cut any torn tail: what is there is batches, then zeros.
-         * If that size is not durable yet, the next fdatasync makes it so. */
+         * Recovery also replayed batches a crash may have left written but
+         * not synced (still in the page cache): sync them before anything
+         * is served (D2), so that after this only the batch being synced
+         * can be torn, across restarts too (invariant 6). */
+        int rc = w->io->fdatasync(w->seg_fd);
+        if (rc != 0)
+            return rc;
         w->zeroed_to = (uint64_t)st.st_size;
         (void)fallocate(w->seg_fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes_max);
         w->seg_offset = seg_offset;

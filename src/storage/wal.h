@@ -104,6 +104,11 @@ bool wal_nonzero_after(const uint8_t *p, size_t size, uint64_t off);
 /* Encode/check a segment header. */
 void wal_encode_segment_header(uint8_t *hdr, lsn_t first_lsn);
 int wal_check_segment_header(const uint8_t *hdr, size_t avail, lsn_t *first_lsn);
+/* What to tell someone whose segment has another format version (the
+ * header checks out but wal_check_segment_header() returned -2): the
+ * version found and how to upgrade, without engram-check repair (which
+ * would cut the whole segment). Into out. */
+void wal_version_advice(char *out, size_t cap, const char *path, const uint8_t *hdr);
 /* "<dir>/wal/<20-digit lsn>.wal" into out. */
 void wal_segment_path(char *out, size_t cap, const char *dir, lsn_t first_lsn);
 

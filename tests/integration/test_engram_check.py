@@ -562,3 +562,26 @@ def test_snapshots_are_verified_and_dumped(data_dir):
         f.write(bytes([b[0] ^ 0x55]))
     rc, out, err = check("verify", data_dir)
     assert rc == 1 and "CORRUPT: snapshot" in out, out + err
+
+
+def test_a_segment_of_another_format_version_is_refused_not_repaired(data_dir):
+    """A data directory written by a build with WAL format version 1 (no
+    batch headers): the server refuses to start and says how to upgrade,
+    engram-check reports it, and repair refuses to touch it (it would have
+    cut the whole segment: every record lost)."""
+    os.mkdir(os.path.join(data_dir, "wal"))
+    h = b"ENGRMWAL" + struct.pack("<IIQI", 1, SEG_HEADER_BYTES, 1, 0)
+    v1 = h + struct.pack("<I", crc32c(h)) + bare_record(1, 1700000000000,
+                                                        effect(0, "SET", "k", "v"))
+    path = wal_path(data_dir)
+    with open(path, "wb") as f:
+        f.write(v1)
+    out = start_fails(data_dir)
+    assert "format version 1" in out and "do NOT run engram-check repair" in out, out
+    rc, out, err = check("verify", data_dir)
+    assert rc == 1 and "format version 1" in out, out + err
+    rc, out, err = check("repair", data_dir)
+    assert rc == 1 and "refusing to repair" in err, out + err
+    with open(path, "rb") as f:
+        assert f.read() == v1
+    assert glob.glob(path + ".*") == []
