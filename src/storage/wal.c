@@ -350,6 +350,12 @@ static int zero_ahead(struct wal *w, uint64_t end)
     uint64_t target = end + WAL_ZERO_AHEAD_BYTES;
     if (end <= w->zeroed_to) /* within the written part: nothing to do */
         return 0;
+    /* Only for appendfsync always, where it pays. Under everysec/no several
+     * unsynced batches can be partly on disk after a power cut, and with the
+     * size already durable a hole then sits before a whole later batch,
+     * which recovery must refuse; growing appends make that less likely. */
+    if (atomic_load(&w->fsync_mode) != WAL_FSYNC_ALWAYS)
+        return 0;
     if (target > w->segment_bytes_max)
         target = end > w->segment_bytes_max ? end : w->segment_bytes_max;
     for (uint64_t at = end; at < target;) {
