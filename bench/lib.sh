@@ -77,10 +77,16 @@ declare -A USED_PORTS=()
 port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+# Ports below the kernel's ephemeral range (ip_local_port_range, 32768 by
+# default), so no client connection can take one between this check and the
+# server's bind (seen: "Address already in use" at start-up).
 free_port() {
-    local p tries
+    local p tries low=32768
+    [[ ! -r /proc/sys/net/ipv4/ip_local_port_range ]] ||
+        read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+    ((low > 11000)) || low=32768
     for ((tries = 0; tries < 200; tries++)); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % (low - 10000)))
         if [[ -z "${USED_PORTS[$p]:-}" ]] && ! port_in_use "$p"; then
             USED_PORTS[$p]=1
             echo "$p"
