@@ -245,7 +245,11 @@ bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t mi
         at = (uint64_t)(hit - p);
         if (size - at < WAL_BATCH_HEADER_BYTES || memcmp(hit, magic, 4) != 0)
             continue;
-        if (batch_header_ok(hit) && get64(hit + 8) >= min_first)
+        /* A real later batch starts at most one lsn per 32 bytes (the
+         * smallest record) after min_first: a header found inside some
+         * value with a far-off lsn is not evidence. */
+        if (batch_header_ok(hit) && get64(hit + 8) >= min_first &&
+            get64(hit + 8) - min_first <= (at - off) / WAL_RECORD_HEADER_BYTES)
             return true;
     }
     return false;

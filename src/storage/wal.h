@@ -95,7 +95,9 @@ size_t wal_record_at(const uint8_t *p, struct wal_record *r);
  * the bad batch should start with) exists anywhere past it: every offset
  * is tried, since the bad batch's own length may be what is damaged, so
  * this is O(bytes) and runs only on a bad batch. Valid records after the
- * bad spot prove nothing: they may be the torn batch's own.
+ * bad spot prove nothing: they may be the torn batch's own. A header whose
+ * first lsn is further past min_first than one lsn per 32 bytes from off
+ * does not count (no real batch can be there: it is data inside a value).
  */
 bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t min_first);
 /* True if any byte of p[off..size) is not zero (zeros followed by data are

@@ -220,6 +220,15 @@ TEST(wal_batch_header_checks)
     /* A length past the end of the data. */
     wal_encode_batch_header(h, l.batch_first[1], batch_records[1], (uint64_t)l.size);
     T_EQ_INT(wal_decode_batch(h, l.size - l.batch_off[1], &wb), WAL_DECODE_TORN);
+    /* A header with a first lsn further ahead than one per 32 bytes could
+     * reach is not evidence (a value that looks like a header). */
+    {
+        struct log far = l;
+        wal_encode_batch_header(far.bytes + far.batch_off[2], (lsn_t)1 << 62, batch_records[2],
+                                far.batch_end[2] - far.batch_off[2] - WAL_BATCH_HEADER_BYTES);
+        T_ASSERT(!wal_valid_batch_after(far.bytes, far.size, far.batch_off[1],
+                                        far.batch_first[1]));
+    }
     /* A later batch header with an older first lsn is not evidence. */
     T_ASSERT(!wal_valid_batch_after(l.bytes, l.size, l.batch_off[0], l.batch_first[2] + 1));
     T_ASSERT(wal_valid_batch_after(l.bytes, l.size, l.batch_off[0], l.batch_first[2]));
