@@ -27,6 +27,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/hash.h"
+#include "db/undo.h"
 #include "proto/resp_write.h"
 #include "server/reply.h"
 
@@ -49,10 +50,12 @@ static struct db_entry *read_hash(struct client *c, bool *bad)
     return e;
 }
 
-/* The same for writing. */
+/* The same for a field-level write (HSET, HDEL, HINCRBY...): each command
+ * logs the fields it changes to the undo log (undo_hash_field) instead of
+ * a copy of the whole hash being saved. */
 static struct db_entry *write_hash(struct client *c, bool *bad)
 {
-    struct db_entry *e = lookup_write(c, 1);
+    struct db_entry *e = db_lookup_write_logged(c->db, c->argv[1].p, c->argv[1].len);
     *bad = false;
     if (e && e->val->type != OBJ_HASH) {
         reply_err_wrongtype(c);
@@ -60,6 +63,12 @@ static struct db_entry *write_hash(struct client *c, bool *bad)
         return NULL;
     }
     return e;
+}
+
+/* Field argv[i] of o (argv[1]'s hash) is about to change: log it. */
+static void log_field(struct client *c, const struct obj *o, int i)
+{
+    undo_hash_field(c->db, c->argv[1].p, c->argv[1].len, o, c->argv[i].p, c->argv[i].len);
 }
 
 /* Store a (possibly moved) hash back into its entry. */
@@ -89,9 +98,12 @@ static long long set_pairs(struct client *c, struct db_entry *e)
 {
     struct obj *o = e ? e->val : hash_new();
     long long added = 0;
-    for (int i = 2; i + 1 < c->argc; i += 2)
+    for (int i = 2; i + 1 < c->argc; i += 2) {
+        if (e)
+            log_field(c, o, i);
         added += hash_set(&o, c->argv[i].p, c->argv[i].len, c->argv[i + 1].p,
                           c->argv[i + 1].len);
+    }
     if (e)
         store(c, e, o);
     else
@@ -188,8 +200,10 @@ void cmd_hdel(struct client *c)
         return;
     if (e) {
         struct obj *o = e->val;
-        for (int i = 2; i < c->argc; i++)
+        for (int i = 2; i < c->argc; i++) {
+            log_field(c, o, i);
             deleted += hash_del(&o, c->argv[i].p, c->argv[i].len);
+        }
         store(c, e, o);
         if (deleted > 0) {
             effect_args(c, "HDEL", 2);
@@ -301,6 +315,8 @@ void cmd_hincrby(struct client *c)
     }
     len = util_ll_to_str(out, sizeof(out), old + delta);
     o = e ? e->val : hash_new();
+    if (e)
+        log_field(c, o, 2);
     (void)hash_set(&o, c->argv[2].p, c->argv[2].len, out, (size_t)len);
     if (e)
         store(c, e, o);
@@ -344,6 +360,8 @@ void cmd_hincrbyfloat(struct client *c)
     len = util_ld_to_str(out, sizeof(out), value, true);
     ASSERT(len > 0);
     o = e ? e->val : hash_new();
+    if (e)
+        log_field(c, o, 2);
     (void)hash_set(&o, c->argv[2].p, c->argv[2].len, out, (size_t)len);
     if (e)
         store(c, e, o);

@@ -30,6 +30,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/set.h"
+#include "db/undo.h"
 #include "db/zset.h"
 #include "proto/resp_write.h"
 #include "server/block.h"
@@ -41,9 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct db_entry *zset_at_arg(struct client *c, int i, bool write, bool *bad)
+/* e as a sorted set (NULL if missing); WRONGTYPE replied and *bad set for
+ * another type. */
+static struct db_entry *as_zset(struct client *c, struct db_entry *e, bool *bad)
 {
-    struct db_entry *e = write ? lookup_write(c, i) : lookup_read(c, i);
     *bad = false;
     if (e && e->val->type != OBJ_ZSET) {
         reply_err_wrongtype(c);
@@ -51,6 +53,25 @@ static struct db_entry *zset_at_arg(struct client *c, int i, bool write, bool *b
         return NULL;
     }
     return e;
+}
+
+static struct db_entry *zset_at_arg(struct client *c, int i, bool write, bool *bad)
+{
+    return as_zset(c, write ? lookup_write(c, i) : lookup_read(c, i), bad);
+}
+
+/* Key argv[1] for a member-level write (ZADD, ZINCRBY, ZREM), which logs
+ * each member it changes (log_member) instead of a copy of the whole set
+ * being saved for undo. */
+static struct db_entry *zset_logged(struct client *c, bool *bad)
+{
+    return as_zset(c, db_lookup_write_logged(c->db, c->argv[1].p, c->argv[1].len), bad);
+}
+
+/* Member (p, len) of o (argv[1]'s sorted set) is about to change: log it. */
+static void log_member(struct client *c, const struct obj *o, const char *p, size_t len)
+{
+    undo_zset_member(c->db, c->argv[1].p, c->argv[1].len, o, p, len);
 }
 
 static void store(struct client *c, struct db_entry *e, struct obj *o)
@@ -174,7 +195,7 @@ void cmd_zadd(struct client *c)
             return;
         }
     }
-    e = zset_at_arg(c, 1, true, &bad);
+    e = zset_logged(c, &bad);
     if (bad || (!e && (flags & ZA_XX))) {
         if (!bad)
             flags & ZA_INCR ? reply_null(c) : reply_int(c, 0);
@@ -203,6 +224,8 @@ void cmd_zadd(struct client *c)
         score = packed_score(o, score);
         if (exists && score == cur)
             continue;
+        if (e)
+            log_member(c, o, m->p, m->len);
         (void)zset_set(&o, m->p, m->len, score);
         effect_zadd(c, 1, score, m->p, m->len);
         if (exists)
@@ -238,7 +261,7 @@ void cmd_zincrby(struct client *c)
         reply_err_not_float(c);
         return;
     }
-    e = zset_at_arg(c, 1, true, &bad);
+    e = zset_logged(c, &bad);
     if (bad)
         return;
     o = e ? e->val : NULL;
@@ -254,6 +277,8 @@ void cmd_zincrby(struct client *c)
     }
     if (!o)
         o = zset_new();
+    else
+        log_member(c, o, c->argv[3].p, c->argv[3].len);
     (void)zset_set(&o, c->argv[3].p, c->argv[3].len, packed_score(o, score));
     if (e)
         store(c, e, o);
@@ -266,15 +291,17 @@ void cmd_zincrby(struct client *c)
 void cmd_zrem(struct client *c)
 {
     bool bad;
-    struct db_entry *e = zset_at_arg(c, 1, true, &bad);
+    struct db_entry *e = zset_logged(c, &bad);
     long long removed = 0;
     struct obj *o;
     if (bad)
         return;
     if (e) {
         o = e->val;
-        for (int i = 2; i < c->argc; i++)
+        for (int i = 2; i < c->argc; i++) {
+            log_member(c, o, c->argv[i].p, c->argv[i].len);
             removed += zset_del(&o, c->argv[i].p, c->argv[i].len);
+        }
         store(c, e, o);
         if (removed > 0) {
             effect_self(c, "ZREM");

@@ -33,10 +33,21 @@
 #include "core/assert.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "db/hash.h"
+#include "db/zset.h"
 
 #include <string.h>
 
-enum undo_kind { UNDO_KEY, UNDO_TABLES, UNDO_SWAP, UNDO_TTL, UNDO_LIST_PUSH, UNDO_LIST_POP };
+enum undo_kind {
+    UNDO_KEY,
+    UNDO_TABLES,
+    UNDO_SWAP,
+    UNDO_TTL,
+    UNDO_LIST_PUSH,
+    UNDO_LIST_POP,
+    UNDO_HASH_FIELD,
+    UNDO_ZSET_MEMBER,
+};
 
 struct undo_rec {
     struct ht_node node;  /* link in seen (KEY records) */
@@ -49,6 +60,11 @@ struct undo_rec {
     enum list_end end;    /* LIST_*: which end */
     size_t count;         /* LIST_PUSH: elements pushed */
     struct list_elem *elem; /* LIST_POP: the element popped, owned */
+    char *aux;            /* HASH_FIELD, ZSET_MEMBER: field/member then old value, owned */
+    size_t aux_name;      /* ... bytes of the field/member in aux */
+    size_t aux_value;     /* ... bytes of the old value after it (HASH_FIELD) */
+    bool had;             /* ... whether the field/member was there */
+    double score;         /* ZSET_MEMBER: its old score */
     uint32_t key_len;     /* KEY: bytes */
     char key[];           /* KEY: the key */
 };
@@ -209,6 +225,57 @@ bool undo_list_popped(struct db *db, const char *key, size_t len, enum list_end 
     return true;
 }
 
+/* aux = name bytes followed by value bytes (value may be NULL). */
+static void set_aux(struct undo_rec *r, const char *name, size_t nlen, const char *v, size_t vlen)
+{
+    r->aux = mem_alloc(nlen + vlen + 1);
+    memcpy(r->aux, name, nlen);
+    if (vlen)
+        memcpy(r->aux + nlen, v, vlen);
+    r->aux_name = nlen;
+    r->aux_value = vlen;
+}
+
+/*
+ * A packed (listpack) value is small, and a change may convert it to the
+ * big encoding, which no inverse change converts back: save it whole
+ * instead, so rollback restores its encoding too. True if it did.
+ */
+static bool save_packed_whole(struct db *db, const char *key, size_t len, const struct obj *o)
+{
+    struct db_entry *e;
+    if (o->encoding != OBJ_ENC_PACKED)
+        return false;
+    e = db_find_raw(db, key, len);
+    ASSERT(e != NULL && e->val == o);
+    (void)undo_save_entry(db, e, false);
+    return true;
+}
+
+void undo_hash_field(struct db *db, const char *key, size_t len, const struct obj *h,
+                     const char *f, size_t flen)
+{
+    const char *v = NULL;
+    size_t vlen = 0;
+    struct undo_rec *r;
+    if (!undo_recording || key_saved(db, key, len) || save_packed_whole(db, key, len, h))
+        return;
+    r = push_logged(UNDO_HASH_FIELD, db, key, len);
+    r->had = hash_get(h, f, flen, &v, &vlen);
+    set_aux(r, f, flen, v, r->had ? vlen : 0);
+}
+
+void undo_zset_member(struct db *db, const char *key, size_t len, const struct obj *z,
+                      const char *m, size_t mlen)
+{
+    struct undo_rec *r;
+    if (!undo_recording || key_saved(db, key, len) || save_packed_whole(db, key, len, z))
+        return;
+    r = push_logged(UNDO_ZSET_MEMBER, db, key, len);
+    r->had = zset_score(z, m, mlen, &r->score);
+    set_aux(r, m, mlen, NULL, 0);
+}
+
 /* The entry a logged change left (invariant 4). */
 static struct db_entry *logged_entry(const struct undo_rec *r)
 {
@@ -243,6 +310,7 @@ static void free_rec(struct undo_rec *r)
         list_elem_free(r->elem);
     else if (r->kind == UNDO_TABLES && r->tables.keys.type)
         db_destroy(&r->tables); /* committed: the flushed keys go now */
+    mem_free(r->aux); /* NULL unless HASH_FIELD / ZSET_MEMBER */
     mem_free(r);
 }
 
@@ -285,6 +353,22 @@ static void restore(struct undo_rec *r)
         e = logged_entry(r);
         ASSERT(e->val->type == OBJ_LIST);
         list_push(e->val, r->end, r->elem->data, r->elem->len);
+        break;
+    case UNDO_HASH_FIELD:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_HASH);
+        if (r->had)
+            (void)hash_set(&e->val, r->aux, r->aux_name, r->aux + r->aux_name, r->aux_value);
+        else
+            (void)hash_del(&e->val, r->aux, r->aux_name);
+        break;
+    case UNDO_ZSET_MEMBER:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_ZSET);
+        if (r->had)
+            (void)zset_set(&e->val, r->aux, r->aux_name, r->score);
+        else
+            (void)zset_del(&e->val, r->aux, r->aux_name);
         break;
     }
 }

@@ -69,6 +69,14 @@ void undo_save_ttl(struct db *db, struct db_entry *e);
  * inverse. All are no-ops outside a transaction and for a key whose whole
  * value is already saved. */
 
+/* Field f of the hash h (the value of key) is about to be set or deleted:
+ * saves whether it was there and its value. */
+void undo_hash_field(struct db *db, const char *key, size_t len, const struct obj *h,
+                     const char *f, size_t flen);
+/* Member m of the sorted set z (the value of key) is about to be set or
+ * deleted: saves whether it was there and its score. */
+void undo_zset_member(struct db *db, const char *key, size_t len, const struct obj *z,
+                      const char *m, size_t mlen);
 /* count elements were pushed at `end` of the list of key (in db). */
 void undo_list_pushed(struct db *db, const char *key, size_t len, enum list_end end,
                       size_t count);

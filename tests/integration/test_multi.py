@@ -1522,3 +1522,143 @@ def test_list_rollback_restores_every_change(server):
         else:
             assert failed, ctx
     r.close()
+
+
+# Hashes and sorted sets are undone field by field / member by member for
+# HSET, HMSET, HSETNX, HDEL, HINCRBY(FLOAT), ZADD, ZINCRBY and ZREM; the
+# others (ZPOPMIN, ZREMRANGEBYSCORE, DEL, RENAME, ...) save the whole value.
+
+MAP_KEYS = ["ha", "hb", "za", "zb"]
+
+
+def random_map_op(rng):
+    h, z = rng.choice(["ha", "hb"]), rng.choice(["za", "zb"])
+    f, f2 = "f%d" % rng.randrange(12), "f%d" % rng.randrange(12)
+    n = str(rng.randrange(-5, 50))
+    return rng.choice([
+        ("HSET", h, f, n), ("HSET", h, f, n, f2, n), ("HMSET", h, f2, n), ("HSETNX", h, f, n),
+        ("HDEL", h, f), ("HDEL", h, f, f2), ("HINCRBY", h, f, n), ("HINCRBYFLOAT", h, f, "1.5"),
+        ("ZADD", z, n, f), ("ZADD", z, "NX", n, f), ("ZADD", z, "XX", "CH", n, f, n, f2),
+        ("ZADD", z, "GT", n, f), ("ZADD", z, "LT", n, f), ("ZADD", z, "INCR", n, f),
+        ("ZINCRBY", z, n, f), ("ZREM", z, f), ("ZREM", z, f, f2), ("ZPOPMIN", z),
+        ("ZREMRANGEBYSCORE", z, "0", "10"), ("DEL", rng.choice(MAP_KEYS)),
+        ("EXPIRE", rng.choice(MAP_KEYS), "1000"), ("PERSIST", rng.choice(MAP_KEYS)),
+        ("RENAME", h, "ha" if h == "hb" else "hb"), ("RENAME", z, "za" if z == "zb" else "zb"),
+        ("SWAPDB", "0", "1"), ("SELECT", "1"), ("SELECT", "0"),
+    ])
+
+
+def map_state(r):
+    out = {}
+    for db in (0, 1):
+        r.execute_command("SELECT", db)
+        for k in MAP_KEYS:
+            t = r.execute_command("TYPE", k)
+            if t == b"hash":
+                v = sorted(r.execute_command("HGETALL", k))
+            elif t == b"zset":
+                v = r.execute_command("ZRANGE", k, 0, -1, "WITHSCORES")
+            else:
+                assert t == b"none", t
+                continue
+            out[(db, k)] = (t, v, r.execute_command("PTTL", k) > 0)
+    r.execute_command("SELECT", 0)
+    return out
+
+
+@engram_only
+def test_hash_and_zset_rollback_restores_every_change(server):
+    """As the list test above, for hashes and sorted sets: a random
+    transaction ending in a failing command leaves both dbs exactly as they
+    were; committed, it equals running its commands one by one."""
+    import random
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    r = redis.Redis(port=server.port, single_connection_client=True)
+    r.response_callbacks.clear()
+    # Small packed limits, so most keys are in the big encodings (undone
+    # field by field) and some stay packed (saved whole, encoding included).
+    saved = {k: r.execute_command("CONFIG", "GET", k)[1]
+             for k in ("hash-max-listpack-entries", "zset-max-listpack-entries")}
+    for k in saved:
+        r.execute_command("CONFIG", "SET", k, "4")
+
+    def fill(state=None, hash_pairs=None):
+        """Random data, or exactly `state` again (hashes from hash_pairs)."""
+        r.execute_command("FLUSHALL")
+        if state is None:
+            for db in (0, 1):
+                r.execute_command("SELECT", db)
+                for k in MAP_KEYS:
+                    n = rng.randrange(0, 12)
+                    for i in range(n):
+                        if k[0] == "h":
+                            r.execute_command("HSET", k, "f%d" % i, rng.randrange(50))
+                        else:
+                            r.execute_command("ZADD", k, rng.randrange(50), "f%d" % i)
+                    if n and rng.random() < 0.3:
+                        r.execute_command("PEXPIRE", k, 500000)
+        else:
+            for (db, k), (t, v, has_ttl) in state.items():
+                r.execute_command("SELECT", db)
+                if t == b"hash":
+                    r.execute_command("HSET", k, *hash_pairs[(db, k)])
+                else:
+                    r.execute_command("ZADD", k, *[x for i in range(0, len(v), 2)
+                                                   for x in (v[i + 1], v[i])])
+                if has_ttl:
+                    r.execute_command("PEXPIRE", k, 500000)
+        r.execute_command("SELECT", 0)
+
+    for round_ in range(60):
+        fill()
+        before = map_state(r)
+        hash_pairs = {}
+        for (db, k), (t, v, _) in before.items():
+            if t == b"hash":
+                r.execute_command("SELECT", db)
+                hash_pairs[(db, k)] = r.execute_command("HGETALL", k)
+        r.execute_command("SELECT", 0)
+        ops = [random_map_op(rng) for _ in range(rng.randrange(1, 25))]
+        ctx = "seed %d round %d ops %r" % (seed, round_, ops)
+        for db in (1, 0):
+            r.execute_command("SELECT", db)
+            r.execute_command("SET", "str", "x")
+        r.execute_command("MULTI")
+        for op in ops:
+            r.execute_command(*op)
+        r.execute_command("SELECT", 0)
+        r.execute_command("INCR", "str")
+        with pytest.raises(redis.ResponseError) as err:
+            r.execute_command("EXEC")
+        assert "rolled back" in str(err.value), ctx
+        for db in (1, 0):
+            r.execute_command("SELECT", db)
+            r.execute_command("DEL", "str")
+        assert map_state(r) == before, ctx
+        r.execute_command("MULTI")
+        for op in ops:
+            r.execute_command(*op)
+        r.execute_command("SELECT", 0)
+        try:
+            r.execute_command("EXEC")
+            committed = map_state(r)
+        except redis.ResponseError:
+            committed = None
+        r.execute_command("SELECT", 0)
+        fill(before, hash_pairs)
+        assert map_state(r) == before, ctx
+        failed = False
+        for op in ops:
+            try:
+                r.execute_command(*op)
+            except redis.ResponseError:
+                failed = True
+        r.execute_command("SELECT", 0)
+        if committed is not None:
+            assert not failed and map_state(r) == committed, ctx
+        else:
+            assert failed, ctx
+    for k, v in saved.items():
+        r.execute_command("CONFIG", "SET", k, v)
+    r.close()
