@@ -124,8 +124,9 @@ static void push_generic(struct client *c, enum list_end end, bool only_existing
     for (int i = 2; i < c->argc; i++)
         list_push(o, end, c->argv[i].p, c->argv[i].len);
     if (e) {
-        db_replace_value(c->db, e, o);
+        /* Logged before the value is stamped as used (undo keeps the stamp). */
         undo_list_pushed(c->db, c->argv[1].p, c->argv[1].len, end, (size_t)c->argc - 2);
+        db_replace_value(c->db, e, o);
     } else {
         db_add(c->db, c->argv[1].p, c->argv[1].len, o);
     }
@@ -531,10 +532,11 @@ static bool move_one(struct client *c, enum list_end from, enum list_end to)
     }
     x = list_pop(src->val, from);
     ASSERT(x != NULL); /* invariant 1 */
-    db_replace_value(c->db, src, src->val);
-    /* Logged before the deletion below, so rollback meets them in reverse;
-     * x stays valid until the transaction ends if the log keeps it. */
+    /* Logged before the value is stamped as used and before the deletion
+     * below, so rollback meets them in reverse; x stays valid until the
+     * transaction ends if the log keeps it. */
     kept = undo_list_popped(c->db, c->argv[1].p, c->argv[1].len, from, x);
+    db_replace_value(c->db, src, src->val);
     if (src == dst) {
         list_push(src->val, to, x->data, x->len);
         undo_list_pushed(c->db, c->argv[1].p, c->argv[1].len, to, 1);
@@ -544,8 +546,8 @@ static bool move_one(struct client *c, enum list_end from, enum list_end to)
         d = dst ? dst->val : list_new();
         list_push(d, to, x->data, x->len);
         if (dst) {
-            db_replace_value(c->db, dst, d);
             undo_list_pushed(c->db, c->argv[2].p, c->argv[2].len, to, 1);
+            db_replace_value(c->db, dst, d);
         } else {
             db_add(c->db, c->argv[2].p, c->argv[2].len, d);
         }

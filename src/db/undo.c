@@ -65,6 +65,7 @@ struct undo_rec {
     size_t aux_value;     /* ... bytes of the old value after it (HASH_FIELD) */
     bool had;             /* ... whether the field/member was there */
     double score;         /* ZSET_MEMBER: its old score */
+    uint32_t lru;         /* logged kinds: the value's LRU stamp before the change */
     uint32_t key_len;     /* KEY: bytes */
     char key[];           /* KEY: the key */
 };
@@ -188,12 +189,18 @@ static struct undo_rec *push_logged(enum undo_kind kind, struct db *db, const ch
                                     size_t len)
 {
     struct undo_rec *r;
+    struct db_entry *e;
     if (!undo_recording || key_saved(db, key, len))
         return NULL;
     r = push(kind, len);
     r->db = db;
     r->key_len = (uint32_t)len;
     memcpy(r->key, key, len);
+    /* Called before the command stamps the value as used: rollback puts
+     * the stamp back too (OBJECT IDLETIME must not move). */
+    e = db_find_raw(db, key, len);
+    ASSERT(e != NULL);
+    r->lru = e->val->lru;
     return r;
 }
 
@@ -316,7 +323,7 @@ static void free_rec(struct undo_rec *r)
 
 static void restore(struct undo_rec *r)
 {
-    struct db_entry *e;
+    struct db_entry *e = NULL;
     switch (r->kind) {
     case UNDO_KEY:
         e = db_find_raw(r->db, r->key, r->key_len);
@@ -341,7 +348,8 @@ static void restore(struct undo_rec *r)
         db_swap(r->db, r->other);
         break;
     case UNDO_TTL:
-        db_set_expire(r->db, logged_entry(r), r->expire_ms);
+        e = logged_entry(r);
+        db_set_expire(r->db, e, r->expire_ms);
         break;
     case UNDO_LIST_PUSH:
         e = logged_entry(r);
@@ -371,6 +379,8 @@ static void restore(struct undo_rec *r)
             (void)zset_del(&e->val, r->aux, r->aux_name);
         break;
     }
+    if (e && r->kind >= UNDO_TTL) /* logged kinds (enum order) */
+        e->val->lru = r->lru;
 }
 
 static void finish(bool roll_back)

@@ -1662,3 +1662,39 @@ def test_hash_and_zset_rollback_restores_every_change(server):
     for k, v in saved.items():
         r.execute_command("CONFIG", "SET", k, v)
     r.close()
+
+
+@engram_only
+def test_rollback_keeps_idle_time_of_logged_values(server):
+    """A rolled-back EXEC leaves OBJECT IDLETIME as it was for values undone
+    change by change (big list, hash, sorted set; TTL changes), as for
+    values saved whole."""
+    r = redis.Redis(port=server.port, single_connection_client=True)
+    r.response_callbacks.clear()
+    saved = {k: r.execute_command("CONFIG", "GET", k)[1]
+             for k in ("hash-max-listpack-entries", "zset-max-listpack-entries")}
+    try:
+        for k in saved:
+            r.execute_command("CONFIG", "SET", k, "4")
+        r.execute_command("FLUSHALL")
+        r.execute_command("RPUSH", "il", *range(10))
+        r.execute_command("HSET", "ih", *[x for i in range(10) for x in ("f%d" % i, i)])
+        r.execute_command("ZADD", "iz", *[x for i in range(10) for x in (i, "m%d" % i)])
+        r.execute_command("HSET", "ip", "f", "1")  # packed: saved whole
+        r.execute_command("SET", "str", "x")
+        time.sleep(2.2)
+        r.execute_command("MULTI")
+        for cmd_ in (("RPUSH", "il", "x"), ("LPOP", "il"), ("LMOVE", "il", "il", "LEFT", "RIGHT"),
+                     ("HSET", "ih", "new", "1"), ("HDEL", "ih", "f1"),
+                     ("ZADD", "iz", "5", "new"), ("ZREM", "iz", "m2"), ("EXPIRE", "il", "100"),
+                     ("HSET", "ip", "g", "2"), ("INCR", "str")):
+            r.execute_command(*cmd_)
+        with pytest.raises(redis.ResponseError):
+            r.execute_command("EXEC")
+        for k in ("il", "ih", "iz", "ip"):
+            assert r.execute_command("OBJECT", "IDLETIME", k) >= 2, k
+        assert r.execute_command("TTL", "il") == -1
+    finally:
+        for k, v in saved.items():
+            r.execute_command("CONFIG", "SET", k, v)
+        r.close()
