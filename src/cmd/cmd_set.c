@@ -31,6 +31,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/set.h"
+#include "db/undo.h"
 #include "proto/resp_write.h"
 #include "server/reply.h"
 
@@ -40,9 +41,8 @@
 
 /* Key argv[i] as a set: NULL if missing. Replies WRONGTYPE and sets *bad
  * if it holds another type. */
-static struct db_entry *set_at(struct client *c, int i, bool write, bool *bad)
+static struct db_entry *as_set(struct client *c, struct db_entry *e, bool *bad)
 {
-    struct db_entry *e = write ? lookup_write(c, i) : lookup_read(c, i);
     *bad = false;
     if (e && e->val->type != OBJ_SET) {
         reply_err_wrongtype(c);
@@ -50,6 +50,24 @@ static struct db_entry *set_at(struct client *c, int i, bool write, bool *bad)
         return NULL;
     }
     return e;
+}
+
+static struct db_entry *set_at(struct client *c, int i, bool write, bool *bad)
+{
+    return as_set(c, write ? lookup_write(c, i) : lookup_read(c, i), bad);
+}
+
+/* Key argv[1] for SADD/SREM, which log each member they change to the undo
+ * log (log_member) instead of a copy of the whole set being saved. */
+static struct db_entry *set_logged(struct client *c, bool *bad)
+{
+    return as_set(c, db_lookup_write_logged(c->db, c->argv[1].p, c->argv[1].len), bad);
+}
+
+/* Member argv[i] of o (argv[1]'s set) is about to change: log it. */
+static void log_member(struct client *c, const struct obj *o, int i)
+{
+    undo_set_member(c->db, c->argv[1].p, c->argv[1].len, o, c->argv[i].p, c->argv[i].len);
 }
 
 static void store(struct client *c, struct db_entry *e, struct obj *o)
@@ -81,14 +99,17 @@ static bool client_gone(const struct client *c)
 void cmd_sadd(struct client *c)
 {
     bool bad;
-    struct db_entry *e = set_at(c, 1, true, &bad);
+    struct db_entry *e = set_logged(c, &bad);
     struct obj *o;
     long long added = 0;
     if (bad)
         return;
     o = e ? e->val : set_new_for(c->argv[2].p, c->argv[2].len);
-    for (int i = 2; i < c->argc; i++)
+    for (int i = 2; i < c->argc; i++) {
+        if (e)
+            log_member(c, o, i);
         added += set_add(&o, c->argv[i].p, c->argv[i].len);
+    }
     if (e)
         store(c, e, o);
     else
@@ -104,8 +125,10 @@ static long long remove_members(struct client *c, struct db_entry *e, int first)
 {
     struct obj *o = e->val;
     long long removed = 0;
-    for (int i = first; i < c->argc; i++)
+    for (int i = first; i < c->argc; i++) {
+        log_member(c, o, i);
         removed += set_rem(&o, c->argv[i].p, c->argv[i].len);
+    }
     store(c, e, o);
     if (set_len(o) == 0)
         db_delete_entry(c->db, e); /* invariant 1 */
@@ -115,7 +138,7 @@ static long long remove_members(struct client *c, struct db_entry *e, int first)
 void cmd_srem(struct client *c)
 {
     bool bad;
-    struct db_entry *e = set_at(c, 1, true, &bad);
+    struct db_entry *e = set_logged(c, &bad);
     long long removed;
     if (bad)
         return;

@@ -34,6 +34,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/hash.h"
+#include "db/set.h"
 #include "db/zset.h"
 
 #include <string.h>
@@ -47,6 +48,7 @@ enum undo_kind {
     UNDO_LIST_POP,
     UNDO_HASH_FIELD,
     UNDO_ZSET_MEMBER,
+    UNDO_SET_MEMBER,
 };
 
 struct undo_rec {
@@ -60,7 +62,7 @@ struct undo_rec {
     enum list_end end;    /* LIST_*: which end */
     size_t count;         /* LIST_PUSH: elements pushed */
     struct list_elem *elem; /* LIST_POP: the element popped, owned */
-    char *aux;            /* HASH_FIELD, ZSET_MEMBER: field/member then old value, owned */
+    char *aux;            /* HASH_FIELD, *_MEMBER: field/member then old value, owned */
     size_t aux_name;      /* ... bytes of the field/member in aux */
     size_t aux_value;     /* ... bytes of the old value after it (HASH_FIELD) */
     bool had;             /* ... whether the field/member was there */
@@ -244,14 +246,14 @@ static void set_aux(struct undo_rec *r, const char *name, size_t nlen, const cha
 }
 
 /*
- * A packed (listpack) value is small, and a change may convert it to the
- * big encoding, which no inverse change converts back: save it whole
- * instead, so rollback restores its encoding too. True if it did.
+ * A packed (listpack, intset) value is small, and a change may convert it
+ * to the big encoding, which no inverse change converts back: save it
+ * whole instead, so rollback restores its encoding too. True if it did.
  */
 static bool save_packed_whole(struct db *db, const char *key, size_t len, const struct obj *o)
 {
     struct db_entry *e;
-    if (o->encoding != OBJ_ENC_PACKED)
+    if (o->encoding != OBJ_ENC_PACKED && o->encoding != OBJ_ENC_INTSET)
         return false;
     e = db_find_raw(db, key, len);
     ASSERT(e != NULL && e->val == o);
@@ -272,15 +274,33 @@ void undo_hash_field(struct db *db, const char *key, size_t len, const struct ob
     set_aux(r, f, flen, v, r->had ? vlen : 0);
 }
 
+/* A *_MEMBER record for member m of o (key's value), or NULL if none is
+ * needed (not recording, the key saved whole, or o small: saved whole now). */
+static struct undo_rec *push_member(enum undo_kind kind, struct db *db, const char *key,
+                                    size_t len, const struct obj *o, const char *m, size_t mlen)
+{
+    struct undo_rec *r;
+    if (!undo_recording || key_saved(db, key, len) || save_packed_whole(db, key, len, o))
+        return NULL;
+    r = push_logged(kind, db, key, len);
+    set_aux(r, m, mlen, NULL, 0);
+    return r;
+}
+
 void undo_zset_member(struct db *db, const char *key, size_t len, const struct obj *z,
                       const char *m, size_t mlen)
 {
-    struct undo_rec *r;
-    if (!undo_recording || key_saved(db, key, len) || save_packed_whole(db, key, len, z))
-        return;
-    r = push_logged(UNDO_ZSET_MEMBER, db, key, len);
-    r->had = zset_score(z, m, mlen, &r->score);
-    set_aux(r, m, mlen, NULL, 0);
+    struct undo_rec *r = push_member(UNDO_ZSET_MEMBER, db, key, len, z, m, mlen);
+    if (r)
+        r->had = zset_score(z, m, mlen, &r->score);
+}
+
+void undo_set_member(struct db *db, const char *key, size_t len, const struct obj *s,
+                     const char *m, size_t mlen)
+{
+    struct undo_rec *r = push_member(UNDO_SET_MEMBER, db, key, len, s, m, mlen);
+    if (r)
+        r->had = set_has(s, m, mlen);
 }
 
 /* The entry a logged change left (invariant 4). */
@@ -317,7 +337,7 @@ static void free_rec(struct undo_rec *r)
         list_elem_free(r->elem);
     else if (r->kind == UNDO_TABLES && r->tables.keys.type)
         db_destroy(&r->tables); /* committed: the flushed keys go now */
-    mem_free(r->aux); /* NULL unless HASH_FIELD / ZSET_MEMBER */
+    mem_free(r->aux); /* NULL unless HASH_FIELD / *_MEMBER */
     mem_free(r);
 }
 
@@ -377,6 +397,14 @@ static void restore(struct undo_rec *r)
             (void)zset_set(&e->val, r->aux, r->aux_name, r->score);
         else
             (void)zset_del(&e->val, r->aux, r->aux_name);
+        break;
+    case UNDO_SET_MEMBER:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_SET);
+        if (r->had)
+            (void)set_add(&e->val, r->aux, r->aux_name);
+        else
+            (void)set_rem(&e->val, r->aux, r->aux_name);
         break;
     }
     if (e && r->kind >= UNDO_TTL) /* logged kinds (enum order) */

@@ -77,6 +77,10 @@ void undo_hash_field(struct db *db, const char *key, size_t len, const struct ob
  * deleted: saves whether it was there and its score. */
 void undo_zset_member(struct db *db, const char *key, size_t len, const struct obj *z,
                       const char *m, size_t mlen);
+/* Member m of the set s (the value of key) is about to be added or
+ * removed: saves whether it was there. */
+void undo_set_member(struct db *db, const char *key, size_t len, const struct obj *s,
+                     const char *m, size_t mlen);
 /* count elements were pushed at `end` of the list of key (in db). */
 void undo_list_pushed(struct db *db, const char *key, size_t len, enum list_end end,
                       size_t count);

@@ -1528,11 +1528,11 @@ def test_list_rollback_restores_every_change(server):
 # HSET, HMSET, HSETNX, HDEL, HINCRBY(FLOAT), ZADD, ZINCRBY and ZREM; the
 # others (ZPOPMIN, ZREMRANGEBYSCORE, DEL, RENAME, ...) save the whole value.
 
-MAP_KEYS = ["ha", "hb", "za", "zb"]
+MAP_KEYS = ["ha", "hb", "za", "zb", "sa", "sb"]
 
 
 def random_map_op(rng):
-    h, z = rng.choice(["ha", "hb"]), rng.choice(["za", "zb"])
+    h, z, st = rng.choice(["ha", "hb"]), rng.choice(["za", "zb"]), rng.choice(["sa", "sb"])
     f, f2 = "f%d" % rng.randrange(12), "f%d" % rng.randrange(12)
     n = str(rng.randrange(-5, 50))
     return rng.choice([
@@ -1545,6 +1545,8 @@ def random_map_op(rng):
         ("EXPIRE", rng.choice(MAP_KEYS), "1000"), ("PERSIST", rng.choice(MAP_KEYS)),
         ("RENAME", h, "ha" if h == "hb" else "hb"), ("RENAME", z, "za" if z == "zb" else "zb"),
         ("SWAPDB", "0", "1"), ("SELECT", "1"), ("SELECT", "0"),
+        ("SADD", st, f), ("SADD", st, f, f2, n), ("SREM", st, f), ("SREM", st, f, n),
+        ("SMOVE", st, "sa" if st == "sb" else "sb", f),  # (SPOP is random: not comparable)
     ])
 
 
@@ -1558,6 +1560,8 @@ def map_state(r):
                 v = sorted(r.execute_command("HGETALL", k))
             elif t == b"zset":
                 v = r.execute_command("ZRANGE", k, 0, -1, "WITHSCORES")
+            elif t == b"set":
+                v = sorted(r.execute_command("SMEMBERS", k))
             else:
                 assert t == b"none", t
                 continue
@@ -1591,11 +1595,14 @@ def test_hash_and_zset_rollback_restores_every_change(server):
                 r.execute_command("SELECT", db)
                 for k in MAP_KEYS:
                     n = rng.randrange(0, 12)
+                    ints = rng.random() < 0.3  # an intset (saved whole) or a table
                     for i in range(n):
                         if k[0] == "h":
                             r.execute_command("HSET", k, "f%d" % i, rng.randrange(50))
-                        else:
+                        elif k[0] == "z":
                             r.execute_command("ZADD", k, rng.randrange(50), "f%d" % i)
+                        else:
+                            r.execute_command("SADD", k, i if ints else "f%d" % i)
                     if n and rng.random() < 0.3:
                         r.execute_command("PEXPIRE", k, 500000)
         else:
@@ -1603,6 +1610,8 @@ def test_hash_and_zset_rollback_restores_every_change(server):
                 r.execute_command("SELECT", db)
                 if t == b"hash":
                     r.execute_command("HSET", k, *hash_pairs[(db, k)])
+                elif t == b"set":
+                    r.execute_command("SADD", k, *v)
                 else:
                     r.execute_command("ZADD", k, *[x for i in range(0, len(v), 2)
                                                    for x in (v[i + 1], v[i])])
