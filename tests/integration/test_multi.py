@@ -1420,6 +1420,55 @@ def test_monitor_inside_exec_is_refused(c):
 # (LSET, LREM, LTRIM, LINSERT, DEL, RENAME), with keys that are created,
 # emptied and deleted inside the transaction, and with SWAPDB/FLUSHDB.
 
+def assert_rollback_then_commit(r, ops, state, refill, ctx):
+    """ops in an EXEC that ends with a failing command (INCR of a string
+    that is not a number, present in dbs 0 and 1 whatever SWAPDB does)
+    leave state(r) as it was; the same EXEC without it, committed, equals
+    running ops one by one after refill() has rebuilt the starting state.
+    r must return raw replies (+QUEUED inside MULTI)."""
+    before = state(r)
+
+    def run_exec(failing):
+        r.execute_command("MULTI")
+        for op in ops:
+            r.execute_command(*op)
+        r.execute_command("SELECT", 0)
+        if failing:
+            r.execute_command("INCR", "str")
+        return r.execute_command("EXEC")
+
+    for db in (1, 0):
+        r.execute_command("SELECT", db)
+        r.execute_command("SET", "str", "x")
+    with pytest.raises(redis.ResponseError) as err:
+        run_exec(True)
+    assert "rolled back" in str(err.value), ctx
+    for db in (1, 0):
+        r.execute_command("SELECT", db)
+        r.execute_command("DEL", "str")
+    assert state(r) == before, ctx
+    try:
+        run_exec(False)
+        committed = state(r)
+    except redis.ResponseError:
+        committed = None  # some op fails on this state: rolled back
+    r.execute_command("SELECT", 0)
+    refill()
+    r.execute_command("SELECT", 0)
+    assert state(r) == before, ctx
+    failed = False
+    for op in ops:
+        try:
+            r.execute_command(*op)
+        except redis.ResponseError:
+            failed = True
+    r.execute_command("SELECT", 0)
+    if committed is not None:
+        assert not failed and state(r) == committed, ctx
+    else:
+        assert failed, ctx
+
+
 LIST_KEYS = ["la", "lb", "lc"]
 
 
@@ -1474,53 +1523,17 @@ def test_list_rollback_restores_every_change(server):
         r.execute_command("SELECT", 0)
         before = list_state(r)
         ops = [random_list_op(rng) for _ in range(rng.randrange(1, 25))]
-        ctx = "seed %d round %d ops %r" % (seed, round_, ops)
-        # Rolled back: INCR of a string that is not a number fails at run
-        # time (in both dbs, whatever SWAPDB did).
-        for db in (1, 0):
-            r.execute_command("SELECT", db)
-            r.set("str", "x")
-        r.execute_command("MULTI")
-        for op in ops:
-            r.execute_command(*op)
-        r.execute_command("SELECT", 0)
-        r.execute_command("INCR", "str")
-        with pytest.raises(redis.ResponseError) as err:
-            r.execute_command("EXEC")
-        assert "rolled back" in str(err.value), ctx
-        for db in (1, 0):
-            r.execute_command("SELECT", db)
-            r.delete("str")
-        assert list_state(r) == before, ctx
-        # Committed: the same as one by one on an identical copy.
-        r.execute_command("MULTI")
-        for op in ops:
-            r.execute_command(*op)
-        r.execute_command("SELECT", 0)
-        try:
-            r.execute_command("EXEC")
-            committed = list_state(r)
-        except redis.ResponseError:
-            committed = None  # some op fails on this state (WRONGTYPE cannot: lists only)
-        r.execute_command("SELECT", 0)
-        r.flushall()
-        for (db, k), (items, has_ttl) in before.items():
-            r.execute_command("SELECT", db)
-            r.rpush(k, *items)
-            if has_ttl:
-                r.pexpire(k, 500000)
-        r.execute_command("SELECT", 0)
-        failed = False
-        for op in ops:
-            try:
-                r.execute_command(*op)
-            except redis.ResponseError:
-                failed = True
-        r.execute_command("SELECT", 0)
-        if committed is not None:
-            assert not failed and list_state(r) == committed, ctx
-        else:
-            assert failed, ctx
+
+        def refill():
+            r.flushall()
+            for (db, k), (items, has_ttl) in before.items():
+                r.execute_command("SELECT", db)
+                r.rpush(k, *items)
+                if has_ttl:
+                    r.pexpire(k, 500000)
+
+        assert_rollback_then_commit(r, ops, list_state, refill,
+                                    "seed %d round %d ops %r" % (seed, round_, ops))
     r.close()
 
 
@@ -1619,58 +1632,25 @@ def test_hash_and_zset_rollback_restores_every_change(server):
                     r.execute_command("PEXPIRE", k, 500000)
         r.execute_command("SELECT", 0)
 
-    for round_ in range(60):
-        fill()
-        before = map_state(r)
-        hash_pairs = {}
-        for (db, k), (t, v, _) in before.items():
-            if t == b"hash":
-                r.execute_command("SELECT", db)
-                hash_pairs[(db, k)] = r.execute_command("HGETALL", k)
+    try:
+        for round_ in range(60):
+            fill()
+            before = map_state(r)
+            hash_pairs = {}
+            for (db, k), (t, v, _) in before.items():
+                if t == b"hash":
+                    r.execute_command("SELECT", db)
+                    hash_pairs[(db, k)] = r.execute_command("HGETALL", k)
+            r.execute_command("SELECT", 0)
+            ops = [random_map_op(rng) for _ in range(rng.randrange(1, 25))]
+            assert_rollback_then_commit(r, ops, map_state,
+                                        lambda: fill(before, hash_pairs),  # noqa: B023
+                                        "seed %d round %d ops %r" % (seed, round_, ops))
+    finally:
         r.execute_command("SELECT", 0)
-        ops = [random_map_op(rng) for _ in range(rng.randrange(1, 25))]
-        ctx = "seed %d round %d ops %r" % (seed, round_, ops)
-        for db in (1, 0):
-            r.execute_command("SELECT", db)
-            r.execute_command("SET", "str", "x")
-        r.execute_command("MULTI")
-        for op in ops:
-            r.execute_command(*op)
-        r.execute_command("SELECT", 0)
-        r.execute_command("INCR", "str")
-        with pytest.raises(redis.ResponseError) as err:
-            r.execute_command("EXEC")
-        assert "rolled back" in str(err.value), ctx
-        for db in (1, 0):
-            r.execute_command("SELECT", db)
-            r.execute_command("DEL", "str")
-        assert map_state(r) == before, ctx
-        r.execute_command("MULTI")
-        for op in ops:
-            r.execute_command(*op)
-        r.execute_command("SELECT", 0)
-        try:
-            r.execute_command("EXEC")
-            committed = map_state(r)
-        except redis.ResponseError:
-            committed = None
-        r.execute_command("SELECT", 0)
-        fill(before, hash_pairs)
-        assert map_state(r) == before, ctx
-        failed = False
-        for op in ops:
-            try:
-                r.execute_command(*op)
-            except redis.ResponseError:
-                failed = True
-        r.execute_command("SELECT", 0)
-        if committed is not None:
-            assert not failed and map_state(r) == committed, ctx
-        else:
-            assert failed, ctx
-    for k, v in saved.items():
-        r.execute_command("CONFIG", "SET", k, v)
-    r.close()
+        for k, v in saved.items():
+            r.execute_command("CONFIG", "SET", k, v)
+        r.close()
 
 
 @engram_only
