@@ -182,14 +182,18 @@ run_persistence_off() {
     local tp_table p t n round s e r
     tp_table="| test | pipeline | n | engram rps | redis rps | ratio engram/redis |"$'\n'
     tp_table+="|---|---:|---:|---:|---:|---:|"$'\n'
+    local cpu_table
+    cpu_table=$(cpu_header engram redis)$'\n'
     for p in "${PIPELINES[@]}"; do
         if [[ $p == 1 ]]; then n=$N_P1; else n=$N_P16; fi
         for t in "${TESTS[@]}"; do
             local -A got=()
             local es=() rs=()
+            cpu_reset engram redis
             for ((round = 0; round < ROUNDS; round++)); do
                 for s in $(rotate "$round" engram redis); do
                     got[$s]=$(bench_rps "$s" "$t" "$p" "$n")
+                    cpu_add "$s"
                 done
                 log "off: $t -P $p: engram ${got[engram]}, redis ${got[redis]}"
                 es+=("${got[engram]}")
@@ -198,6 +202,7 @@ run_persistence_off() {
             e=$(median "${es[@]}")
             r=$(median "${rs[@]}")
             tp_table+="| ${t^^} | $p | $n | $e | $r | $(ratio "$e" "$r") |"$'\n'
+            cpu_table+="| ${t^^} | $p |$(cpu_cells engram redis)"$'\n'
         done
     done
     stop_server engram
@@ -207,7 +212,8 @@ run_persistence_off() {
     OFF_REPORT+="engram \`--appendonly no\` (aof_enabled:$e_aof) vs redis \`--save '' --appendonly no\`."
     OFF_REPORT+=" redis-benchmark per row: \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t <test> -q --csv\`"
     OFF_REPORT+=" (median of $ROUNDS round(s))."$'\n\n'
-    OFF_REPORT+="$tp_table"
+    OFF_REPORT+="$tp_table"$'\n'
+    OFF_REPORT+="$CPU_NOTE"$'\n\n'"$cpu_table"
     if [[ -n "$mem_table" ]]; then
         OFF_REPORT+=$'\n'"Memory: $MEM_KEYS keys \`key:<i>\` with 16-byte values loaded with \`redis-cli --pipe\`; VmRSS from /proc/<pid>/status."$'\n\n'
         OFF_REPORT+="$mem_table"
@@ -265,16 +271,20 @@ run_durable() {
     rows_table+="|---|---:|---:|---:|---:|---:|---:|---:|"$'\n'
     wal_table="| engram run | WAL records | fsyncs | records/fsync | fsync us p50 | fsync us p99 | batch records p50 | batch records p99 |"$'\n'
     wal_table+="|---|---:|---:|---:|---:|---:|---:|---:|"$'\n'
+    local cpu_table
+    cpu_table=$(cpu_header "${SERVERS3[@]}")$'\n'
     for p in "${PIPELINES[@]}"; do
         if [[ $p == 1 ]]; then n=$DN_P1; else n=$DN_P16; fi
         for t in "${DURABLE_TESTS[@]}"; do
             local -A got=() vals=()
             local w0="" w1=""
             for s in "${SERVERS3[@]}"; do vals[$s]=""; done
+            cpu_reset "${SERVERS3[@]}"
             for ((round = 0; round < ROUNDS; round++)); do
                 for s in $(rotate "$round" "${SERVERS3[@]}"); do
                     [[ $s != engram ]] || w0=$(wal_stats engram)
                     got[$s]=$(bench_rps "$s" "$t" "$p" "$n")
+                    cpu_add "$s"
                     [[ $s != engram ]] || w1=$(wal_stats engram)
                     vals[$s]+="${got[$s]} "
                 done
@@ -290,6 +300,7 @@ run_durable() {
             }
             rows_table+="| ${t^^} | $p | $n | $e | $ra | $rn | $(ratio "$e" "$ra") | $(ratio "$e" "$rn") |"$'\n'
             wal_table+="$(wal_row "${t^^} -c $CLIENTS -P $p" "$w0" "$w1")"$'\n'
+            cpu_table+="| ${t^^} | $p |$(cpu_cells "${SERVERS3[@]}")"$'\n'
         done
     done
     log "engram INFO persistence after the durable write rows:"
@@ -354,6 +365,7 @@ run_durable() {
     DUR_REPORT+=" redis-benchmark per row: \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t <test> -q --csv\`"
     DUR_REPORT+=" (median of $ROUNDS round(s), server order rotating per round)."$'\n\n'
     DUR_REPORT+="$rows_table"$'\n'
+    DUR_REPORT+="$CPU_NOTE"$'\n\n'"$cpu_table"$'\n'
     DUR_REPORT+="GET under write load: on each server in turn, a background \`redis-benchmark -t set -c $LOAD_CLIENTS -P 1 -r $KEYSPACE -n 2000000000 -q\`"
     DUR_REPORT+=" runs for ${LOAD_WARMUP}s, then GET is measured with \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t get -q --csv\`"
     DUR_REPORT+=" and the load is killed by its PID. bg SET rps = SET calls (INFO commandstats) during the GET run / its duration;"

@@ -181,18 +181,68 @@ rss_mb() { # pid -> VmRSS in MB (1 decimal)
 # -------------------------------------------------------------- benchmark ---
 # redis-benchmark -q --csv prints a header line and one line per test:
 #   "SET","476190.47","1.413",...
+#
+# It also writes "client server" to $WORK/cpu.<name> (bench_rps runs in a
+# subshell, so a file is how the caller gets it): client = the share of one
+# core redis-benchmark used over its run (near 1.00 means the single-threaded
+# client, not the server, set the pace), server = the server's CPU time
+# (all threads, user + system) per request in microseconds. n/a if unknown.
 bench_rps() { # name test pipeline n [clients] -> rps or n/a
-    local name=$1 t=$2 p=$3 n=$4 c=${5:-$CLIENTS} out rps
-    out=$(timeout 600 "$BENCH_BIN" -h 127.0.0.1 -p "${PORT[$name]}" -c "$c" -P "$p" \
-        -n "$n" -r "$KEYSPACE" -t "$t" -q --csv 2>"$WORK/bench.err") || true
+    local name=$1 t=$2 p=$3 n=$4 c=${5:-$CLIENTS} out rps times s0 s1
+    s0=$(proc_cpu_ticks "${PID[$name]:-}")
+    out=$({ TIMEFORMAT='%U %S %R'; time timeout 600 "$BENCH_BIN" -h 127.0.0.1 -p "${PORT[$name]}" \
+        -c "$c" -P "$p" -n "$n" -r "$KEYSPACE" -t "$t" -q --csv 2>"$WORK/bench.err"; } \
+        2>"$WORK/bench.time") || true
+    s1=$(proc_cpu_ticks "${PID[$name]:-}")
     rps=$(awk -F'"' 'NR > 1 && $2 != "test" && $4 ~ /^[0-9.]+$/ { print $4; found = 1; exit }
                      END { if (!found) print "n/a" }' <<<"$out")
     if [[ $rps == n/a ]]; then
         log "$name: redis-benchmark -t $t -P $p failed:"
         tail -n 3 "$WORK/bench.err" >&2 || true
     fi
+    times=$(tail -n 1 "$WORK/bench.time" 2>/dev/null || true)
+    awk -v t="$times" -v s0="$s0" -v s1="$s1" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {
+        split(t, f, " ")
+        if (f[3] + 0 > 0) client = sprintf("%.2f", (f[1] + f[2]) / f[3]); else client = "n/a"
+        if (s0 ~ /^[0-9]+$/ && s1 ~ /^[0-9]+$/ && n > 0) server = sprintf("%.1f", (s1 - s0) / hz * 1e6 / n)
+        else server = "n/a"
+        print client, server }' >"$WORK/cpu.$name"
     echo "$rps"
 }
+
+proc_cpu_ticks() { # pid -> utime + stime of the whole process in clock ticks, or n/a
+    [[ -n "$1" ]] || { echo n/a; return; }
+    # The command name (field 2) may hold spaces; count fields after its ')'.
+    sed -E 's/^.*\) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13; found = 1 }
+        END { if (!found) print "n/a" }'
+}
+
+# bench_cpu name -> "client server" of the last bench_rps on that server
+bench_cpu() { cat "$WORK/cpu.$1" 2>/dev/null || echo "n/a n/a"; }
+
+# CPU of one table row over its rounds: cpu_reset the servers, cpu_add after
+# each bench_rps, then cpu_header / cpu_cells give the markdown: per server
+# the median client core share and server CPU us per request.
+declare -A CPU_CLIENT=() CPU_SERVER=()
+cpu_reset() { local s; for s in "$@"; do CPU_CLIENT[$s]="" CPU_SERVER[$s]=""; done; }
+cpu_add() {
+    local c v
+    read -r c v <<<"$(bench_cpu "$1")"
+    CPU_CLIENT[$1]+="$c " CPU_SERVER[$1]+="$v "
+}
+cpu_header() { # servers... -> the header and separator lines of a CPU table
+    local s head="| test | pipeline |" sep="|---|---:|"
+    for s in "$@"; do head+=" $s client core | $s server us/req |" sep+="---:|---:|"; done
+    printf '%s\n%s\n' "$head" "$sep"
+}
+cpu_cells() { # servers... -> " a | b | ..." cells for one row
+    local s out=""
+    # shellcheck disable=SC2086 # word splitting of the value lists is intended
+    for s in "$@"; do out+=" $(median ${CPU_CLIENT[$s]}) | $(median ${CPU_SERVER[$s]}) |"; done
+    echo "$out"
+}
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CPU_NOTE="CPU per row (medians over the rounds): client core = CPU time of the single-threaded redis-benchmark / its wall time; near 1.00 the client's one core, not the server, limited the rate; server us/req = the server's CPU time, all threads, user + system, over the run / requests."
 
 # start_bg name test clients pipeline: an open-ended redis-benchmark load
 # (stopped with stop_bg; at most 20 minutes in any case). Sets BG_PID.
