@@ -277,7 +277,8 @@ void cmd_lset(struct client *c)
     bool bad;
     long long idx;
     size_t at;
-    struct db_entry *e = list_at_arg(c, 1, true, &bad); /* the key first, as Redis */
+    struct list_elem *old;
+    struct db_entry *e = as_list(c, lookup_logged(c, 1), &bad); /* the key first, as Redis */
     if (bad)
         return;
     if (!e) {
@@ -292,7 +293,9 @@ void cmd_lset(struct client *c)
         reply_error(c, "ERR index out of range");
         return;
     }
-    list_set(e->val, at, c->argv[3].p, c->argv[3].len);
+    old = list_exchange(e->val, at, list_elem_new(c->argv[3].p, c->argv[3].len));
+    if (!undo_list_set(c->db, c->argv[1].p, c->argv[1].len, at, old))
+        list_elem_free(old);
     db_replace_value(c->db, e, e->val);
     effect_self(c, "LSET");
     reply_ok(c);
@@ -316,7 +319,7 @@ void cmd_linsert(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    e = list_at_arg(c, 1, true, &bad);
+    e = as_list(c, lookup_logged(c, 1), &bad);
     if (bad)
         return;
     if (!e) {
@@ -327,7 +330,9 @@ void cmd_linsert(struct client *c)
     for (size_t i = 0; i < n; i++) {
         if (!elem_is(list_at(e->val, i), &c->argv[3]))
             continue;
-        list_insert(e->val, after ? i + 1 : i, c->argv[4].p, c->argv[4].len);
+        size_t at = after ? i + 1 : i;
+        list_insert(e->val, at, c->argv[4].p, c->argv[4].len);
+        undo_list_inserted(c->db, c->argv[1].p, c->argv[1].len, at);
         db_replace_value(c->db, e, e->val);
         effect_self(c, "LINSERT");
         reply_int(c, (long long)list_len(e->val));
@@ -339,44 +344,30 @@ void cmd_linsert(struct client *c)
 void cmd_lrem(struct client *c)
 {
     bool bad;
-    long long count, removed = 0;
+    long long count;
+    size_t removed = 0;
     struct db_entry *e;
     if (!arg_ll(c, 2, &count)) {
         reply_err_not_int(c);
         return;
     }
-    e = list_at_arg(c, 1, true, &bad);
+    e = as_list(c, lookup_logged(c, 1), &bad);
     if (bad)
         return;
     if (e) {
-        struct obj *o = e->val;
-        /* As unsigned: -LLONG_MIN does not fit a long long. */
-        unsigned long long limit = count < 0 ? 0ull - (unsigned long long)count
-                                             : (unsigned long long)count;
-        if (count >= 0) {
-            for (size_t i = 0; i < list_len(o) && (count == 0 || (unsigned long long)removed < limit);) {
-                if (elem_is(list_at(o, i), &c->argv[3])) {
-                    list_remove(o, i);
-                    removed++;
-                } else {
-                    i++;
-                }
-            }
-        } else {
-            for (size_t i = list_len(o); i > 0 && (unsigned long long)removed < limit; i--) {
-                if (elem_is(list_at(o, i - 1), &c->argv[3])) {
-                    list_remove(o, i - 1);
-                    removed++;
-                }
-            }
-        }
+        /* |count| computed in size_t: -LLONG_MIN does not fit a long long. */
+        _Static_assert(sizeof(size_t) >= sizeof(long long), "LREM's count fits a size_t");
+        size_t limit = count < 0 ? (size_t)0 - (size_t)count : (size_t)count;
+        struct list_taken *taken = undo_list_taking(c->db, c->argv[1].p, c->argv[1].len);
+        removed = list_remove_equal(e->val, c->argv[3].p, c->argv[3].len, count < 0, limit,
+                                    taken);
         if (removed > 0) {
-            db_replace_value(c->db, e, o);
+            db_replace_value(c->db, e, e->val);
             effect_self(c, "LREM");
             drop_if_empty(c, e);
         }
     }
-    reply_int(c, removed);
+    reply_int(c, (long long)removed);
 }
 
 void cmd_ltrim(struct client *c)
@@ -388,7 +379,7 @@ void cmd_ltrim(struct client *c)
         reply_err_not_int(c);
         return;
     }
-    e = list_at_arg(c, 1, true, &bad);
+    e = as_list(c, lookup_logged(c, 1), &bad);
     if (bad)
         return;
     if (e) {
@@ -401,7 +392,8 @@ void cmd_ltrim(struct client *c)
             stop = len - 1;
         if (start > 0 || stop < len - 1) {
             bool none = start > stop || start >= len;
-            list_trim(e->val, none ? 0 : (size_t)start, none ? 0 : (size_t)stop, none);
+            list_trim(e->val, none ? 0 : (size_t)start, none ? 0 : (size_t)stop, none,
+                      undo_list_taking(c->db, c->argv[1].p, c->argv[1].len));
             db_replace_value(c->db, e, e->val);
             effect_self(c, "LTRIM");
             drop_if_empty(c, e);

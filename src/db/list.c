@@ -6,7 +6,10 @@
  *   doubled when full and halved when under a quarter used (never below
  *   LIST_RING_MIN), so a push or pop is amortized O(1) and memory follows
  *   the length. Inserting or removing in the middle moves the pointers of
- *   the shorter side.
+ *   the shorter side. LREM and LTRIM take their elements out in one
+ *   compacting pass (list_remove_equal, list_trim), and can hand them over
+ *   with their old indexes (struct list_taken) to the undo log, whose
+ *   rollback merges them back in one pass (list_put_back).
  *
  * Invariants
  *   (1) count <= cap; cap is 0 or a power of two >= LIST_RING_MIN.
@@ -46,7 +49,7 @@ static size_t slot(const struct list *l, size_t i)
     return (l->head + i) & (l->cap - 1);
 }
 
-static struct list_elem *elem_new(const char *p, size_t len)
+struct list_elem *list_elem_new(const char *p, size_t len)
 {
     struct list_elem *e = mem_alloc(sizeof(*e) + len);
     ASSERT(len <= UINT32_MAX);
@@ -108,9 +111,9 @@ void list_push(struct obj *o, enum list_end end, const char *p, size_t len)
     grow_if_full(l);
     if (end == LIST_HEAD) {
         l->head = (l->head + l->cap - 1) & (l->cap - 1);
-        l->ring[l->head] = elem_new(p, len);
+        l->ring[l->head] = list_elem_new(p, len);
     } else {
-        l->ring[slot(l, l->count)] = elem_new(p, len);
+        l->ring[slot(l, l->count)] = list_elem_new(p, len);
     }
     l->count++;
 }
@@ -141,11 +144,18 @@ const struct list_elem *list_at(const struct obj *o, size_t i)
 
 void list_set(struct obj *o, size_t i, const char *p, size_t len)
 {
+    mem_free(list_exchange(o, i, list_elem_new(p, len)));
+}
+
+struct list_elem *list_exchange(struct obj *o, size_t i, struct list_elem *x)
+{
     struct list *l = list_of(o);
     size_t s = slot(l, i);
+    struct list_elem *old;
     ASSERT(i < l->count);
-    mem_free(l->ring[s]);
-    l->ring[s] = elem_new(p, len);
+    old = l->ring[s];
+    l->ring[s] = x;
+    return old;
 }
 
 void list_insert(struct obj *o, size_t i, const char *p, size_t len)
@@ -163,7 +173,7 @@ void list_insert(struct obj *o, size_t i, const char *p, size_t len)
         for (size_t k = l->count; k > i; k--)
             l->ring[slot(l, k)] = l->ring[slot(l, k - 1)];
     }
-    l->ring[slot(l, i)] = elem_new(p, len);
+    l->ring[slot(l, i)] = list_elem_new(p, len);
     l->count++;
 }
 
@@ -184,22 +194,117 @@ void list_remove(struct obj *o, size_t i)
     shrink_if_sparse(l);
 }
 
-void list_trim(struct obj *o, size_t start, size_t end, bool keep_none)
+/* ---- Taking elements out, and putting them back ---------------------- */
+
+void list_taken_free(struct list_taken *t)
+{
+    for (size_t k = 0; k < t->n; k++)
+        mem_free(t->elems[k]);
+    mem_free(t->at);
+    mem_free(t->elems);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Element x, which had index i, was taken: keep it in t, or free it. */
+static void take(struct list_taken *t, size_t i, struct list_elem *x)
+{
+    if (!t) {
+        mem_free(x);
+        return;
+    }
+    ASSERT(t->n == 0 || t->at[t->n - 1] < i);
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 8;
+        t->at = mem_realloc(t->at, t->cap * sizeof(*t->at));
+        t->elems = mem_realloc(t->elems, t->cap * sizeof(*t->elems));
+    }
+    t->at[t->n] = i;
+    t->elems[t->n++] = x;
+}
+
+/* The smallest power of two >= n and >= LIST_RING_MIN. */
+static size_t ring_cap_for(size_t n)
+{
+    size_t cap = LIST_RING_MIN;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+void list_put_back(struct obj *o, struct list_taken *t)
+{
+    struct list *l = list_of(o);
+    size_t total = l->count + t->n, k = 0, j = 0;
+    struct list_elem **ring;
+    if (t->n == 0)
+        return;
+    ASSERT(t->at[t->n - 1] < total);
+    ring = mem_alloc(ring_cap_for(total) * sizeof(*ring));
+    for (size_t i = 0; i < total; i++)
+        ring[i] = j < t->n && t->at[j] == i ? t->elems[j++] : l->ring[slot(l, k++)];
+    ASSERT(j == t->n && k == l->count);
+    mem_free(l->ring);
+    l->ring = ring;
+    l->cap = ring_cap_for(total);
+    l->head = 0;
+    l->count = total;
+    t->n = 0; /* the elements are the list's now */
+    list_taken_free(t);
+}
+
+size_t list_remove_equal(struct obj *o, const char *p, size_t len, bool from_tail,
+                         size_t limit, struct list_taken *taken)
+{
+    struct list *l = list_of(o);
+    size_t from = 0, w = 0, removed = 0;
+    if (from_tail && limit > 0) {
+        /* Only matches at or after `from` go: find where the limit-th
+         * match from the tail is. */
+        size_t seen = 0;
+        for (size_t i = l->count; i > 0 && seen < limit; i--) {
+            const struct list_elem *x = l->ring[slot(l, i - 1)];
+            if (x->len == len && memcmp(x->data, p, len) == 0) {
+                seen++;
+                from = i - 1;
+            }
+        }
+        if (seen < limit)
+            from = 0;
+        limit = 0; /* every match after `from` */
+    }
+    /* One compacting pass: element i moves to slot w. */
+    for (size_t i = 0; i < l->count; i++) {
+        struct list_elem *x = l->ring[slot(l, i)];
+        if (i >= from && (limit == 0 || removed < limit) && x->len == len &&
+            memcmp(x->data, p, len) == 0) {
+            take(taken, i, x);
+            removed++;
+        } else {
+            l->ring[slot(l, w++)] = x;
+        }
+    }
+    l->count = w;
+    while (l->cap > LIST_RING_MIN && l->count < l->cap / 4)
+        resize(l, l->cap / 2);
+    return removed;
+}
+
+void list_trim(struct obj *o, size_t start, size_t end, bool keep_none, struct list_taken *taken)
 {
     struct list *l = list_of(o);
     size_t keep;
     if (keep_none || start > end) {
         for (size_t k = 0; k < l->count; k++)
-            mem_free(l->ring[slot(l, k)]);
+            take(taken, k, l->ring[slot(l, k)]);
         l->count = 0;
         shrink_if_sparse(l);
         return;
     }
     ASSERT(end < l->count);
     for (size_t k = 0; k < start; k++)
-        mem_free(l->ring[slot(l, k)]);
+        take(taken, k, l->ring[slot(l, k)]);
     for (size_t k = end + 1; k < l->count; k++)
-        mem_free(l->ring[slot(l, k)]);
+        take(taken, k, l->ring[slot(l, k)]);
     keep = end - start + 1;
     l->head = slot(l, start);
     l->count = keep;

@@ -19,7 +19,8 @@
  *   (2) While rolling back, the log is inactive: the db.c calls it makes
  *       to restore keys are not recorded.
  *   (3) A KEY record with val == NULL means "absent at that point".
- *   (4) TTL and LIST_* records (logged changes) are not in `seen`: they
+ *   (4) Logged-change records (TTL, LIST_*, HASH_FIELD, *_MEMBER) are
+ *       not in `seen`: they
  *       undo one change each, and are written only for keys not in `seen`
  *       (a saved value already restores everything after it). Rollback
  *       reaches each one with the key exactly as that change left it, so
@@ -46,6 +47,9 @@ enum undo_kind {
     UNDO_TTL,
     UNDO_LIST_PUSH,
     UNDO_LIST_POP,
+    UNDO_LIST_SET,
+    UNDO_LIST_INSERT,
+    UNDO_LIST_TAKEN,
     UNDO_HASH_FIELD,
     UNDO_ZSET_MEMBER,
     UNDO_SET_MEMBER,
@@ -60,8 +64,9 @@ struct undo_rec {
     struct obj *val;      /* KEY: owned value, NULL if the key was absent */
     int64_t expire_ms;    /* KEY, TTL: its TTL, -1 for none */
     enum list_end end;    /* LIST_*: which end */
-    size_t count;         /* LIST_PUSH: elements pushed */
-    struct list_elem *elem; /* LIST_POP: the element popped, owned */
+    size_t count;         /* LIST_PUSH: elements pushed; LIST_SET, LIST_INSERT: the index */
+    struct list_elem *elem; /* LIST_POP: the element popped; LIST_SET: the old one; owned */
+    struct list_taken taken; /* LIST_TAKEN: the elements taken out, owned */
     char *aux;            /* HASH_FIELD, *_MEMBER: field/member then old value, owned */
     size_t aux_name;      /* ... bytes of the field/member in aux */
     size_t aux_value;     /* ... bytes of the old value after it (HASH_FIELD) */
@@ -234,6 +239,29 @@ bool undo_list_popped(struct db *db, const char *key, size_t len, enum list_end 
     return true;
 }
 
+bool undo_list_set(struct db *db, const char *key, size_t len, size_t i, struct list_elem *x)
+{
+    struct undo_rec *r = push_logged(UNDO_LIST_SET, db, key, len);
+    if (!r)
+        return false;
+    r->count = i;
+    r->elem = x;
+    return true;
+}
+
+void undo_list_inserted(struct db *db, const char *key, size_t len, size_t i)
+{
+    struct undo_rec *r = push_logged(UNDO_LIST_INSERT, db, key, len);
+    if (r)
+        r->count = i;
+}
+
+struct list_taken *undo_list_taking(struct db *db, const char *key, size_t len)
+{
+    struct undo_rec *r = push_logged(UNDO_LIST_TAKEN, db, key, len);
+    return r ? &r->taken : NULL;
+}
+
 /* aux = name bytes followed by value bytes (value may be NULL). */
 static void set_aux(struct undo_rec *r, const char *name, size_t nlen, const char *v, size_t vlen)
 {
@@ -333,8 +361,10 @@ static void free_rec(struct undo_rec *r)
 {
     if (r->kind == UNDO_KEY && r->val)
         obj_delete(r->val);
-    else if (r->kind == UNDO_LIST_POP && r->elem)
+    else if ((r->kind == UNDO_LIST_POP || r->kind == UNDO_LIST_SET) && r->elem)
         list_elem_free(r->elem);
+    else if (r->kind == UNDO_LIST_TAKEN)
+        list_taken_free(&r->taken);
     else if (r->kind == UNDO_TABLES && r->tables.keys.type)
         db_destroy(&r->tables); /* committed: the flushed keys go now */
     mem_free(r->aux); /* NULL unless HASH_FIELD / *_MEMBER */
@@ -381,6 +411,22 @@ static void restore(struct undo_rec *r)
         e = logged_entry(r);
         ASSERT(e->val->type == OBJ_LIST);
         list_push(e->val, r->end, r->elem->data, r->elem->len);
+        break;
+    case UNDO_LIST_SET:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_LIST && r->count < list_len(e->val));
+        list_elem_free(list_exchange(e->val, r->count, r->elem));
+        r->elem = NULL; /* the list's now */
+        break;
+    case UNDO_LIST_INSERT:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_LIST && r->count < list_len(e->val));
+        list_remove(e->val, r->count);
+        break;
+    case UNDO_LIST_TAKEN:
+        e = logged_entry(r);
+        ASSERT(e->val->type == OBJ_LIST);
+        list_put_back(e->val, &r->taken);
         break;
     case UNDO_HASH_FIELD:
         e = logged_entry(r);

@@ -88,3 +88,12 @@ void undo_list_pushed(struct db *db, const char *key, size_t len, enum list_end 
  * free it) if it returns true. */
 bool undo_list_popped(struct db *db, const char *key, size_t len, enum list_end end,
                       struct list_elem *x);
+/* The element at index i of the list of key was replaced; x is the old
+ * one. Takes x (the caller must not free it) if it returns true. */
+bool undo_list_set(struct db *db, const char *key, size_t len, size_t i, struct list_elem *x);
+/* An element was inserted at index i of the list of key. */
+void undo_list_inserted(struct db *db, const char *key, size_t len, size_t i);
+/* Elements are about to be taken out of the list of key (LREM, LTRIM):
+ * returns where the caller puts them (list_remove_equal / list_trim fill
+ * it; the log owns it), or NULL if nothing needs saving. */
+struct list_taken *undo_list_taking(struct db *db, const char *key, size_t len);

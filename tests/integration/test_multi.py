@@ -1414,11 +1414,13 @@ def test_monitor_inside_exec_is_refused(c):
     assert c("PING") == b"+PONG\r\n"  # not a monitor
 
 
-# Lists are undone change by change (pushes and pops log their inverse, db
-# TTL changes their old TTL) rather than by a copy of the whole list: the
-# random sequences below mix those with commands that save the whole value
-# (LSET, LREM, LTRIM, LINSERT, DEL, RENAME), with keys that are created,
-# emptied and deleted inside the transaction, and with SWAPDB/FLUSHDB.
+# Lists are undone change by change (pushes and pops log their inverse,
+# LSET the old element, LINSERT the index, LREM and LTRIM the elements they
+# took with their indexes, TTL changes their old TTL) rather than by a copy
+# of the whole list: the random sequences below mix those with commands that
+# save the whole value (DEL, RENAME), with keys that are created, emptied
+# and deleted inside the transaction, and with SWAPDB/SELECT. Elements come
+# from a small alphabet, so LREM and LINSERT find what they look for.
 
 def assert_rollback_then_commit(r, ops, state, refill, ctx):
     """ops in an EXEC that ends with a failing command (INCR of a string
@@ -1474,13 +1476,15 @@ LIST_KEYS = ["la", "lb", "lc"]
 
 def random_list_op(rng):
     k, k2 = rng.choice(LIST_KEYS), rng.choice(LIST_KEYS)
-    v = "v%d" % rng.randrange(1000)
+    v = "i%d" % rng.randrange(8)
+    i, j = str(rng.randrange(-12, 12)), str(rng.randrange(-12, 12))
     return rng.choice([
         ("LPUSH", k, v), ("RPUSH", k, v, v + "b"), ("LPUSHX", k, v), ("RPUSHX", k, v),
         ("LPOP", k), ("RPOP", k), ("LPOP", k, str(rng.randrange(4))), ("RPOP", k, "2"),
         ("LMOVE", k, k2, rng.choice(["LEFT", "RIGHT"]), rng.choice(["LEFT", "RIGHT"])),
-        ("RPOPLPUSH", k, k2), ("LSET", k, "0", v), ("LREM", k, "1", v), ("LTRIM", k, "1", "-2"),
-        ("LINSERT", k, "BEFORE", v, "ins"), ("DEL", k), ("EXPIRE", k, "1000"), ("PERSIST", k),
+        ("RPOPLPUSH", k, k2), ("LSET", k, i, v), ("LREM", k, str(rng.randrange(-3, 4)), v),
+        ("LTRIM", k, "1", "-2"), ("LTRIM", k, i, j),
+        ("LINSERT", k, rng.choice(["BEFORE", "AFTER"]), v, "ins"), ("DEL", k), ("EXPIRE", k, "1000"), ("PERSIST", k),
         ("PEXPIRE", k, str(rng.randrange(100000, 200000))), ("RENAME", k, k2),
         ("SWAPDB", "0", "1"), ("SELECT", "1"), ("SELECT", "0"),
     ])
@@ -1517,7 +1521,7 @@ def test_list_rollback_restores_every_change(server):
             for k in LIST_KEYS:
                 n = rng.randrange(0, 40)
                 if n:
-                    r.rpush(k, *["i%d" % i for i in range(n)])
+                    r.rpush(k, *["i%d" % rng.randrange(8) for _ in range(n)])
                 if rng.random() < 0.3:
                     r.pexpire(k, 500000)
         r.execute_command("SELECT", 0)

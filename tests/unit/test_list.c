@@ -2,6 +2,8 @@
  * test_list.c - unit tests of list values (src/db/list.h): pushes and pops
  * at both ends across ring growth and shrinking, list_at / list_set /
  * list_insert / list_remove / list_trim at every position of wrapped rings,
+ * list_remove_equal (LREM) and list_trim handing their elements to a
+ * list_taken and list_put_back restoring them,
  * deep copies, memory reporting and the snapshot form (list_encode /
  * list_decode), checked against a model.
  *
@@ -323,7 +325,7 @@ static void do_set(struct obj *o, struct model *m, size_t i)
 
 static void do_trim(struct obj *o, struct model *m, size_t start, size_t end, bool none)
 {
-    list_trim(o, start, end, none);
+    list_trim(o, start, end, none, NULL);
     if (none)
         model_trim(m, 1, 0);
     else
@@ -379,7 +381,7 @@ TEST(list_new_is_empty)
     T_EQ_U64(ring_cap(o), 0);
     T_NULL(list_pop(o, LIST_HEAD));
     T_NULL(list_pop(o, LIST_TAIL));
-    list_trim(o, 0, 0, true); /* trimming an empty list is allowed */
+    list_trim(o, 0, 0, true, NULL); /* trimming an empty list is allowed */
     T_EQ_U64(list_len(o), 0);
     T_EQ_STR(obj_type_name(o), "list");
     T_EQ_STR(obj_encoding_name(o), "quicklist");
@@ -656,7 +658,7 @@ TEST(list_trim_to_nothing)
         o = list_new();
         for (size_t i = 0; i < n; i++)
             do_push(o, &m, LIST_TAIL);
-        list_trim(o, 1, 0, false);
+        list_trim(o, 1, 0, false, NULL);
         model_trim(&m, 1, 0);
         check_list(o, &m);
         free_list(o, &m);
@@ -678,6 +680,164 @@ TEST(list_trim_large_keeps_memory_proportional)
     do_trim(o, &m, 9, 9, false);
     check_all(o, &m, fx.mem_baseline, true);
     T_EQ_U64(ring_cap(o), RING_MIN);
+    free_list(o, &m);
+    fixture_end();
+}
+
+/* ---- Taking out and putting back (LREM, LTRIM and their undo) --------- */
+
+static void model_copy(struct model *dst, const struct model *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    for (size_t i = 0; i < src->n; i++)
+        model_insert(dst, i, src->v[i].p, src->v[i].len);
+}
+
+static bool melem_is(const struct melem *e, const char *p, size_t len)
+{
+    return e->len == len && memcmp(e->p, p, len) == 0;
+}
+
+/* LREM on the model, one element at a time: the reference. */
+static size_t model_remove_equal(struct model *m, const char *p, size_t len, bool from_tail,
+                                 size_t limit)
+{
+    size_t removed = 0;
+    if (!from_tail) {
+        for (size_t i = 0; i < m->n && (limit == 0 || removed < limit);) {
+            if (melem_is(&m->v[i], p, len)) {
+                model_remove(m, i);
+                removed++;
+            } else {
+                i++;
+            }
+        }
+    } else {
+        for (size_t i = m->n; i > 0 && (limit == 0 || removed < limit); i--) {
+            if (melem_is(&m->v[i - 1], p, len)) {
+                model_remove(m, i - 1);
+                removed++;
+            }
+        }
+    }
+    return removed;
+}
+
+/* t holds exactly the elements of `before` that are not in `after`, with
+ * their indexes in `before`, ascending. */
+static void check_taken(const struct list_taken *t, const struct model *before, size_t removed)
+{
+    T_EQ_U64(t->n, removed);
+    for (size_t k = 0; k < t->n; k++) {
+        T_ASSERT(t->at[k] < before->n);
+        T_ASSERT(k == 0 || t->at[k - 1] < t->at[k]);
+        T_ASSERT(melem_is(&before->v[t->at[k]], t->elems[k]->data, t->elems[k]->len));
+    }
+}
+
+/*
+ * On every wrapped ring of capacity 4..16, with the positions in `mask`
+ * turned into copies of one element, every LREM direction and limit:
+ * list_remove_equal matches the model, fills taken with the removed
+ * elements and their old indexes, and list_put_back restores the list
+ * exactly (content and ring invariants); taken == NULL frees them.
+ */
+TEST(list_remove_equal_and_put_back_on_wrapped_rings)
+{
+    static const char x[] = "match\0me";
+    fixture_begin(13);
+    for (size_t cap = RING_MIN; cap <= 16; cap *= 2)
+        for (size_t n = ring_count_min(cap); n <= cap; n++)
+            for (size_t head = 0; head < cap; head++)
+                for (size_t round = 0; round < 6; round++) {
+                    uint64_t mask = round == 0 ? 0 : round == 1 ? ~0ull : rnd();
+                    size_t limits[] = {0, 1, 2, n / 2 + 1, n + 5};
+                    for (size_t li = 0; li < sizeof(limits) / sizeof(limits[0]); li++)
+                        for (int from_tail = 0; from_tail < 2; from_tail++) {
+                            struct model m = {0}, want, orig;
+                            struct list_taken t = {0};
+                            struct obj *o = make_ring(&m, cap, n, head);
+                            size_t got, exp;
+                            for (size_t i = 0; i < n; i++)
+                                if (mask >> i & 1)
+                                    list_set(o, i, x, sizeof(x)), model_set(&m, i, x, sizeof(x));
+                            model_copy(&orig, &m);
+                            model_copy(&want, &m);
+                            exp = model_remove_equal(&want, x, sizeof(x), from_tail, limits[li]);
+                            got = list_remove_equal(o, x, sizeof(x), from_tail, limits[li], &t);
+                            T_EQ_U64(got, exp);
+                            check_list(o, &want);
+                            check_ring(o, true);
+                            check_taken(&t, &orig, got);
+                            list_put_back(o, &t);
+                            T_EQ_U64(t.n, 0);
+                            check_all(o, &orig, fx.mem_baseline, true);
+                            /* and without taken, the removed elements are freed */
+                            (void)list_remove_equal(o, x, sizeof(x), from_tail, limits[li], NULL);
+                            check_all(o, &want, fx.mem_baseline, false);
+                            model_destroy(&want);
+                            model_destroy(&orig);
+                            free_list(o, &m);
+                        }
+                }
+    fixture_end();
+}
+
+TEST(list_trim_taken_and_put_back_on_wrapped_rings)
+{
+    fixture_begin(14);
+    for (size_t cap = RING_MIN; cap <= 16; cap *= 2)
+        for (size_t n = ring_count_min(cap); n <= cap; n++)
+            for (size_t head = 0; head < cap; head++)
+                for (size_t start = 0; start <= n; start++)
+                    for (size_t end = 0; end < n; end++) {
+                        struct model m = {0}, orig;
+                        struct list_taken t = {0};
+                        struct obj *o = make_ring(&m, cap, n, head);
+                        bool none = start == n; /* start == n: keep_none */
+                        model_copy(&orig, &m);
+                        list_trim(o, none ? 0 : start, end, none, &t);
+                        if (none)
+                            model_trim(&m, 1, 0);
+                        else
+                            model_trim(&m, start, end);
+                        check_list(o, &m);
+                        check_taken(&t, &orig, orig.n - m.n);
+                        list_put_back(o, &t);
+                        check_all(o, &orig, fx.mem_baseline, true);
+                        model_destroy(&m);
+                        m = orig;
+                        free_list(o, &m);
+                    }
+    fixture_end();
+}
+
+/* LREM of every other element of a 200,000-element list, and its undo: the
+ * result and the taken indexes at scale. (Removing one at a time, moving
+ * the rest each time, took 0.4 s for 100,000; list_remove_equal is one
+ * pass. Speed is not asserted here: see the design note of list.c.) */
+TEST(list_remove_equal_large)
+{
+    struct model m = {0}, orig;
+    struct list_taken t = {0};
+    struct obj *o;
+    fixture_begin(15);
+    o = list_new();
+    for (size_t i = 0; i < 200000; i++) {
+        list_push(o, LIST_TAIL, i % 2 ? "a" : "b", 1);
+        model_insert(&m, m.n, i % 2 ? "a" : "b", 1);
+    }
+    model_copy(&orig, &m);
+    T_EQ_U64(list_remove_equal(o, "a", 1, false, 0, &t), 100000);
+    T_EQ_U64(list_len(o), 100000);
+    for (size_t i = 0; i < list_len(o); i += 997)
+        T_EQ_MEM(list_at(o, i)->data, list_at(o, i)->len, "b", 1);
+    T_EQ_U64(t.n, 100000);
+    T_EQ_U64(t.at[0], 1);
+    T_EQ_U64(t.at[99999], 199999);
+    list_put_back(o, &t);
+    check_all(o, &orig, fx.mem_baseline, true);
+    model_destroy(&orig);
     free_list(o, &m);
     fixture_end();
 }
