@@ -49,14 +49,14 @@ static struct db_entry *as_list(struct client *c, struct db_entry *e, bool *bad)
     return e;
 }
 
-/* Key argv[i] as a list, looked up for reading or for an in-place write. */
-static struct db_entry *list_at_arg(struct client *c, int i, bool write, bool *bad)
+/* Key argv[i] as a list, for reading. */
+static struct db_entry *list_at_arg(struct client *c, int i, bool *bad)
 {
-    return as_list(c, write ? lookup_write(c, i) : lookup_read(c, i), bad);
+    return as_list(c, lookup_read(c, i), bad);
 }
 
-/* Key argv[i] for a push or pop that logs itself to the undo log
- * (undo_list_pushed/popped: O(change) in a transaction, not a copy). */
+/* Key argv[i] for a change that logs itself to the undo log (pushes, pops,
+ * LSET, LINSERT, LREM, LTRIM: O(change) in a transaction, not a copy). */
 static struct db_entry *lookup_logged(struct client *c, int i)
 {
     return db_lookup_write_logged(c->db, c->argv[i].p, c->argv[i].len);
@@ -217,7 +217,7 @@ void cmd_rpop(struct client *c)
 void cmd_llen(struct client *c)
 {
     bool bad;
-    struct db_entry *e = list_at_arg(c, 1, false, &bad);
+    struct db_entry *e = list_at_arg(c, 1, &bad);
     if (!bad)
         reply_int(c, e ? (long long)list_len(e->val) : 0);
 }
@@ -231,7 +231,7 @@ void cmd_lrange(struct client *c)
         reply_err_not_int(c);
         return;
     }
-    e = list_at_arg(c, 1, false, &bad);
+    e = list_at_arg(c, 1, &bad);
     if (bad)
         return;
     len = e ? (long long)list_len(e->val) : 0;
@@ -255,7 +255,7 @@ void cmd_lindex(struct client *c)
     bool bad;
     long long idx;
     size_t at;
-    struct db_entry *e = list_at_arg(c, 1, false, &bad); /* the key first, as Redis */
+    struct db_entry *e = list_at_arg(c, 1, &bad); /* the key first, as Redis */
     if (bad)
         return;
     if (!e) {
@@ -450,7 +450,7 @@ void cmd_lpos(struct client *c)
             return;
         }
     }
-    e = list_at_arg(c, 1, false, &bad);
+    e = list_at_arg(c, 1, &bad);
     if (bad)
         return;
     n = e ? list_len(e->val) : 0;

@@ -52,22 +52,36 @@ static struct db_entry *as_set(struct client *c, struct db_entry *e, bool *bad)
     return e;
 }
 
-static struct db_entry *set_at(struct client *c, int i, bool write, bool *bad)
+/* Key argv[i] as a set, for reading. */
+static struct db_entry *set_at(struct client *c, int i, bool *bad)
 {
-    return as_set(c, write ? lookup_write(c, i) : lookup_read(c, i), bad);
+    return as_set(c, lookup_read(c, i), bad);
 }
 
-/* Key argv[1] for SADD/SREM, which log each member they change to the undo
- * log (log_member) instead of a copy of the whole set being saved. */
+/* Key argv[i] for SADD, SREM, SPOP and SMOVE, which log each member they
+ * change to the undo log (log_member) instead of a copy of the whole set
+ * being saved. */
+static struct db_entry *lookup_logged(struct client *c, int i)
+{
+    return db_lookup_write_logged(c->db, c->argv[i].p, c->argv[i].len);
+}
+
 static struct db_entry *set_logged(struct client *c, bool *bad)
 {
-    return as_set(c, db_lookup_write_logged(c->db, c->argv[1].p, c->argv[1].len), bad);
+    return as_set(c, lookup_logged(c, 1), bad);
+}
+
+/* Member (p, len) of o (argv[key]'s set) is about to change: log it. */
+static void log_member_of(struct client *c, int key, const struct obj *o, const char *p,
+                          size_t len)
+{
+    undo_set_member(c->db, c->argv[key].p, c->argv[key].len, o, p, len);
 }
 
 /* Member argv[i] of o (argv[1]'s set) is about to change: log it. */
 static void log_member(struct client *c, const struct obj *o, int i)
 {
-    undo_set_member(c->db, c->argv[1].p, c->argv[1].len, o, c->argv[i].p, c->argv[i].len);
+    log_member_of(c, 1, o, c->argv[i].p, c->argv[i].len);
 }
 
 static void store(struct client *c, struct db_entry *e, struct obj *o)
@@ -165,7 +179,7 @@ static void reply_members(struct client *c, const struct set_member *all, size_t
 void cmd_smembers(struct client *c)
 {
     bool bad;
-    struct db_entry *e = set_at(c, 1, false, &bad);
+    struct db_entry *e = set_at(c, 1, &bad);
     struct set_member *all;
     if (bad)
         return;
@@ -177,7 +191,7 @@ void cmd_smembers(struct client *c)
 void cmd_sismember(struct client *c)
 {
     bool bad;
-    struct db_entry *e = set_at(c, 1, false, &bad);
+    struct db_entry *e = set_at(c, 1, &bad);
     if (!bad)
         reply_int(c, e && set_has(e->val, c->argv[2].p, c->argv[2].len));
 }
@@ -185,7 +199,7 @@ void cmd_sismember(struct client *c)
 void cmd_smismember(struct client *c)
 {
     bool bad;
-    struct db_entry *e = set_at(c, 1, false, &bad);
+    struct db_entry *e = set_at(c, 1, &bad);
     if (bad)
         return;
     reply_array(c, c->argc - 2);
@@ -196,7 +210,7 @@ void cmd_smismember(struct client *c)
 void cmd_scard(struct client *c)
 {
     bool bad;
-    struct db_entry *e = set_at(c, 1, false, &bad);
+    struct db_entry *e = set_at(c, 1, &bad);
     if (!bad)
         reply_int(c, e ? (long long)set_len(e->val) : 0);
 }
@@ -261,7 +275,7 @@ void cmd_spop(struct client *c)
         reply_error(c, "ERR value is out of range, must be positive");
         return;
     }
-    e = set_at(c, 1, true, &bad);
+    e = set_logged(c, &bad);
     if (bad)
         return;
     if (!e || count == 0) {
@@ -307,7 +321,9 @@ void cmd_spop(struct client *c)
     /* Remove after encoding: table members borrow from o, and each removal
      * frees only its own node. */
     for (size_t i = 0; i < k; i++) {
-        bool removed = set_rem(&o, chosen[i].p, chosen[i].len);
+        bool removed;
+        log_member_of(c, 1, o, chosen[i].p, chosen[i].len);
+        removed = set_rem(&o, chosen[i].p, chosen[i].len);
         ASSERT(removed);
         (void)removed;
     }
@@ -339,7 +355,7 @@ void cmd_srandmember(struct client *c)
         reply_error(c, ERR_COUNT_RANGE);
         return;
     }
-    e = set_at(c, 1, false, &bad);
+    e = set_at(c, 1, &bad);
     if (bad)
         return;
     if (c->argc == 2) {
@@ -393,10 +409,10 @@ void cmd_srandmember(struct client *c)
 
 void cmd_smove(struct client *c)
 {
-    struct db_entry *src = lookup_write(c, 1), *dst;
+    struct db_entry *src = lookup_logged(c, 1), *dst;
     const struct client_arg *m = &c->argv[3];
     struct obj *o;
-    dst = lookup_write(c, 2);
+    dst = lookup_logged(c, 2);
     if (!src) {
         reply_int(c, 0);
         return;
@@ -410,10 +426,12 @@ void cmd_smove(struct client *c)
         return;
     }
     o = src->val;
-    if (!set_rem(&o, m->p, m->len)) {
+    if (!set_has(o, m->p, m->len)) {
         reply_int(c, 0);
         return;
     }
+    log_member(c, o, 3);
+    (void)set_rem(&o, m->p, m->len);
     store(c, src, o);
     {
         struct effect_arg rem[3] = {EFFECT_LIT("SREM"), arg_of(c, 1), arg_of(c, 3)};
@@ -422,6 +440,8 @@ void cmd_smove(struct client *c)
     if (set_len(o) == 0)
         db_delete_entry(c->db, src); /* another key: dst stays valid */
     o = dst ? dst->val : set_new_for(m->p, m->len);
+    if (dst)
+        log_member_of(c, 2, o, m->p, m->len);
     if (set_add(&o, m->p, m->len)) {
         /* Only a real addition changes dst (WATCH, the WAL), as Redis. */
         struct effect_arg add[3] = {EFFECT_LIT("SADD"), arg_of(c, 2), arg_of(c, 3)};

@@ -159,7 +159,7 @@ int cmd_first_existing(struct client *c, int first, int last, int type, struct d
         int i = k < first ? pref : k; /* the key being served first */
         if (i < 0 || (k >= first && i == pref))
             continue;
-        *e = lookup_write(c, i);
+        *e = db_lookup_write_logged(c->db, c->argv[i].p, c->argv[i].len);
         if (*e && (int)(*e)->val->type != type) {
             reply_err_wrongtype(c);
             return -2;

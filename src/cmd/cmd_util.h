@@ -74,7 +74,9 @@ bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *
  * The pop commands' key search: the first of keys argv[first..last] that
  * exists (checked for `type`), trying first the key being served when a
  * blocked command is re-run (block_serving_arg). Returns its argv index
- * with *e set; -1 if none exists; -2 after replying WRONGTYPE.
+ * with *e set; -1 if none exists; -2 after replying WRONGTYPE. The entry
+ * is looked up for a logged write (db_lookup_write_logged): the caller
+ * logs each element it pops to the undo log.
  */
 int cmd_first_existing(struct client *c, int first, int last, int type, struct db_entry **e);
 

@@ -55,14 +55,15 @@ static struct db_entry *as_zset(struct client *c, struct db_entry *e, bool *bad)
     return e;
 }
 
-static struct db_entry *zset_at_arg(struct client *c, int i, bool write, bool *bad)
+/* Key argv[i] as a sorted set, for reading. */
+static struct db_entry *zset_at_arg(struct client *c, int i, bool *bad)
 {
-    return as_zset(c, write ? lookup_write(c, i) : lookup_read(c, i), bad);
+    return as_zset(c, lookup_read(c, i), bad);
 }
 
-/* Key argv[1] for a member-level write (ZADD, ZINCRBY, ZREM), which logs
- * each member it changes (log_member) instead of a copy of the whole set
- * being saved for undo. */
+/* Key argv[1] for a member-level write (ZADD, ZINCRBY, ZREM, ZPOP*,
+ * ZREMRANGEBY*), which logs each member it changes (log_member,
+ * pop_member) instead of a copy of the whole set being saved for undo. */
 static struct db_entry *zset_logged(struct client *c, bool *bad)
 {
     return as_zset(c, db_lookup_write_logged(c->db, c->argv[1].p, c->argv[1].len), bad);
@@ -72,6 +73,17 @@ static struct db_entry *zset_logged(struct client *c, bool *bad)
 static void log_member(struct client *c, const struct obj *o, const char *p, size_t len)
 {
     undo_zset_member(c->db, c->argv[1].p, c->argv[1].len, o, p, len);
+}
+
+/* Pop member (m, mlen), which may point into *o (argv[key]'s sorted set):
+ * log it, then delete a copy (a deletion may rebuild a packed set). */
+static void pop_member(struct client *c, int key, struct obj **o, const char *m, size_t mlen)
+{
+    char *copy = mem_alloc(mlen + 1);
+    memcpy(copy, m, mlen);
+    undo_zset_member(c->db, c->argv[key].p, c->argv[key].len, *o, copy, mlen);
+    (void)zset_del(o, copy, mlen);
+    mem_free(copy);
 }
 
 static void store(struct client *c, struct db_entry *e, struct obj *o)
@@ -314,7 +326,7 @@ void cmd_zrem(struct client *c)
 void cmd_zcard(struct client *c)
 {
     bool bad;
-    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    struct db_entry *e = zset_at_arg(c, 1, &bad);
     if (!bad)
         reply_int(c, e ? (long long)zset_len(e->val) : 0);
 }
@@ -323,7 +335,7 @@ void cmd_zscore(struct client *c)
 {
     bool bad;
     double s;
-    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    struct db_entry *e = zset_at_arg(c, 1, &bad);
     if (bad)
         return;
     if (e && zset_score(e->val, c->argv[2].p, c->argv[2].len, &s))
@@ -335,7 +347,7 @@ void cmd_zscore(struct client *c)
 void cmd_zmscore(struct client *c)
 {
     bool bad;
-    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    struct db_entry *e = zset_at_arg(c, 1, &bad);
     if (bad)
         return;
     reply_array(c, c->argc - 2);
@@ -352,7 +364,7 @@ static void rank_generic(struct client *c, bool rev)
 {
     bool bad;
     long long r;
-    struct db_entry *e = zset_at_arg(c, 1, false, &bad);
+    struct db_entry *e = zset_at_arg(c, 1, &bad);
     if (bad)
         return;
     r = e ? zset_rank(e->val, c->argv[2].p, c->argv[2].len) : -1;
@@ -555,7 +567,7 @@ static void zrange_run(struct client *c, int key, const struct zrange *r, int ds
     /* As Redis: the bounds are checked before the key's type. */
     if (!range_interval(c, NULL, r, &c->argv[key + 1], &c->argv[key + 2], &lo, &hi))
         return;
-    e = zset_at_arg(c, key, false, &bad);
+    e = zset_at_arg(c, key, &bad);
     if (bad)
         return;
     if (e && !range_interval(c, e->val, r, &c->argv[key + 1], &c->argv[key + 2], &lo, &hi))
@@ -640,7 +652,7 @@ static void count_generic(struct client *c, enum zby by)
     struct db_entry *e;
     if (!range_interval(c, NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
         return; /* the bounds before the key's type, as Redis */
-    e = zset_at_arg(c, 1, false, &bad);
+    e = zset_at_arg(c, 1, &bad);
     if (!bad && (!e || range_interval(c, e->val, &r, &c->argv[2], &c->argv[3], &lo, &hi)))
         reply_int(c, (long long)(hi - lo));
 }
@@ -666,7 +678,7 @@ static void remrange_generic(struct client *c, enum zby by, const char *name)
     char **copies;
     if (!range_interval(c, NULL, &r, &c->argv[2], &c->argv[3], &lo, &hi))
         return; /* the bounds before the key's type, as Redis */
-    e = zset_at_arg(c, 1, true, &bad);
+    e = zset_logged(c, &bad);
     if (bad || (e && !range_interval(c, e->val, &r, &c->argv[2], &c->argv[3], &lo, &hi)))
         return;
     if (!e || hi == lo) {
@@ -684,6 +696,7 @@ static void remrange_generic(struct client *c, enum zby by, const char *name)
     }
     o = e->val;
     for (size_t i = 0; i < n; i++) {
+        log_member(c, o, elems[i].m, elems[i].mlen);
         (void)zset_del(&o, elems[i].m, elems[i].mlen);
         mem_free(copies[i]);
     }
@@ -730,17 +743,13 @@ static void pop_elems(struct client *c, struct db_entry *e, int key, bool max, l
     for (size_t i = 0; i < k; i++) {
         struct zset_iter it;
         struct zset_elem el;
-        char *copy;
         zset_iter_init(&it, o, max ? zset_len(o) - 1 : 0, max);
         (void)zset_iter_next(&it, &el);
         if (nested)
             reply_array(c, 2);
         reply_bulk(c, el.m, el.mlen);
         reply_double(c, el.score);
-        copy = mem_alloc(el.mlen + 1);
-        memcpy(copy, el.m, el.mlen);
-        (void)zset_del(&o, copy, el.mlen);
-        mem_free(copy);
+        pop_member(c, key, &o, el.m, el.mlen);
     }
     store(c, e, o);
     effect_add(c->db_index, 3, args);
@@ -760,7 +769,7 @@ static void zpop_generic(struct client *c, bool max)
         reply_error(c, "ERR value is out of range, must be positive");
         return;
     }
-    e = zset_at_arg(c, 1, true, &bad);
+    e = zset_logged(c, &bad);
     if (bad)
         return;
     if (!e || count == 0) {
@@ -836,12 +845,9 @@ static void bzpop_generic(struct client *c, bool max)
             reply_double(c, el.score);
             {
                 struct obj *o = e->val;
-                char *copy = mem_alloc(el.mlen + 1);
                 struct effect_arg args[3] = {max ? EFFECT_LIT("ZPOPMAX") : EFFECT_LIT("ZPOPMIN"),
                                              arg_of(c, i), EFFECT_LIT("1")};
-                memcpy(copy, el.m, el.mlen);
-                (void)zset_del(&o, copy, el.mlen);
-                mem_free(copy);
+                pop_member(c, i, &o, el.m, el.mlen);
                 store(c, e, o);
                 effect_add(c->db_index, 3, args);
                 drop_if_empty(c, e);
@@ -885,7 +891,7 @@ void cmd_zrandmember(struct client *c)
     struct zrange r = {BY_RANK, false, false, false, 0, -1};
     if (!cmd_parse_rand(c, "withscores", &count, &withscores))
         return;
-    e = zset_at_arg(c, 1, false, &bad);
+    e = zset_at_arg(c, 1, &bad);
     if (bad)
         return;
     if (c->argc == 2 && !e) {

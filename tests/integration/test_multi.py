@@ -19,6 +19,7 @@ refuses DEBUG by default and engram has no such subcommand); the expiry cases
 are written so that their outcome is the same whether the server removed the
 key actively or lazily.
 """
+import os
 import socket
 import time
 
@@ -1422,6 +1423,12 @@ def test_monitor_inside_exec_is_refused(c):
 # and deleted inside the transaction, and with SWAPDB/SELECT. Elements come
 # from a small alphabet, so LREM and LINSERT find what they look for.
 
+def replay_seed():
+    """A random seed, or ENGRAM_TEST_SEED to replay a failure."""
+    import random
+    return int(os.environ.get("ENGRAM_TEST_SEED") or random.randrange(1 << 30))
+
+
 def assert_rollback_then_commit(r, ops, state, refill, ctx):
     """ops in an EXEC that ends with a failing command (INCR of a string
     that is not a number, present in dbs 0 and 1 whatever SWAPDB does)
@@ -1487,6 +1494,8 @@ def random_list_op(rng):
         ("LINSERT", k, rng.choice(["BEFORE", "AFTER"]), v, "ins"), ("DEL", k), ("EXPIRE", k, "1000"), ("PERSIST", k),
         ("PEXPIRE", k, str(rng.randrange(100000, 200000))), ("RENAME", k, k2),
         ("SWAPDB", "0", "1"), ("SELECT", "1"), ("SELECT", "0"),
+        ("LMPOP", "2", k, k2, rng.choice(["LEFT", "RIGHT"]), "COUNT", "2"),
+        ("BLPOP", k, k2, "0.01"), ("BRPOP", k, "0.01"),  # in MULTI: do not block
     ])
 
 
@@ -1509,7 +1518,7 @@ def test_list_rollback_restores_every_change(server):
     whether each key has a TTL); the same transaction without the failing
     command equals running its commands one by one."""
     import random
-    seed = random.randrange(1 << 30)
+    seed = replay_seed()
     rng = random.Random(seed)
     r = redis.Redis(port=server.port, single_connection_client=True)
     r.response_callbacks.clear()  # raw replies: +QUEUED inside MULTI
@@ -1541,9 +1550,10 @@ def test_list_rollback_restores_every_change(server):
     r.close()
 
 
-# Hashes and sorted sets are undone field by field / member by member for
-# HSET, HMSET, HSETNX, HDEL, HINCRBY(FLOAT), ZADD, ZINCRBY and ZREM; the
-# others (ZPOPMIN, ZREMRANGEBYSCORE, DEL, RENAME, ...) save the whole value.
+# Hashes, sorted sets and sets are undone field by field / member by member
+# (HSET, HMSET, HSETNX, HDEL, HINCRBY(FLOAT), ZADD, ZINCRBY, ZREM, the
+# ZPOP and ZREMRANGEBY families, SADD, SREM, SPOP, SMOVE); DEL and RENAME
+# save the whole value.
 
 MAP_KEYS = ["ha", "hb", "za", "zb", "sa", "sb"]
 
@@ -1563,7 +1573,12 @@ def random_map_op(rng):
         ("RENAME", h, "ha" if h == "hb" else "hb"), ("RENAME", z, "za" if z == "zb" else "zb"),
         ("SWAPDB", "0", "1"), ("SELECT", "1"), ("SELECT", "0"),
         ("SADD", st, f), ("SADD", st, f, f2, n), ("SREM", st, f), ("SREM", st, f, n),
-        ("SMOVE", st, "sa" if st == "sb" else "sb", f),  # (SPOP is random: not comparable)
+        ("SMOVE", st, "sa" if st == "sb" else "sb", f),
+        ("SPOP", st, "100"),  # all of it: a random pick would not compare with one by one
+        # (not ZREMRANGEBYLEX: with mixed scores what it removes is unspecified)
+        ("ZPOPMAX", z, "2"), ("ZREMRANGEBYRANK", z, "1", "3"),
+        ("ZMPOP", "2", "za", "zb", rng.choice(["MIN", "MAX"]), "COUNT", "2"),
+        ("BZPOPMIN", z, "0.01"),  # in MULTI: does not block
     ])
 
 
@@ -1593,7 +1608,7 @@ def test_hash_and_zset_rollback_restores_every_change(server):
     transaction ending in a failing command leaves both dbs exactly as they
     were; committed, it equals running its commands one by one."""
     import random
-    seed = random.randrange(1 << 30)
+    seed = replay_seed()
     rng = random.Random(seed)
     r = redis.Redis(port=server.port, single_connection_client=True)
     r.response_callbacks.clear()
