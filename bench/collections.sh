@@ -179,14 +179,19 @@ stat_field() { # name section field -> value, or n/a (also when the server is go
 
 # ================================================================ throughput
 # run_tests name tests pipeline n: one redis-benchmark run; sets RUN_RPS[row]
-# for every row it printed and returns non-zero if it failed.
+# for every row it printed, and RUN_CLIENT to the share of a core the client
+# used over the run (as bench_rps in lib.sh); returns non-zero if it failed.
 declare -A RUN_RPS=()
+RUN_CLIENT=n/a
 run_tests() {
     local name=$1 t=$2 p=$3 n=$4 rc=0 line row rps
     RUN_RPS=()
+    RUN_CLIENT=n/a
     check_alive "$name" || return 1
-    timeout 600 "$BENCH_BIN" -h 127.0.0.1 -p "${PORT[$name]}" -c "$CLIENTS" -P "$p" -n "$n" \
-        "${RARGS[@]}" -t "$t" -q --csv >"$WORK/bench.out" 2>"$WORK/bench.err" || rc=$?
+    { TIMEFORMAT='%U %S %R'; time timeout 600 "$BENCH_BIN" -h 127.0.0.1 -p "${PORT[$name]}" \
+        -c "$CLIENTS" -P "$p" -n "$n" "${RARGS[@]}" -t "$t" -q --csv >"$WORK/bench.out" \
+        2>"$WORK/bench.err" || rc=$?; } 2>"$WORK/bench.time"
+    RUN_CLIENT=$(tail -n 1 "$WORK/bench.time" | awk '{ if ($3 + 0 > 0) printf "%.2f", ($1 + $2) / $3; else printf "n/a" }')
     while IFS= read -r line; do
         [[ $line =~ ^\"([^\"]+)\",\"([0-9.]+)\" ]] || continue
         row=${BASH_REMATCH[1]}
@@ -258,7 +263,7 @@ run_pair() {
 
     # vals[server|p|row] = rps list; wal/fs[p|row] = engram WAL deltas;
     # chg[p|row] = redis change-counter deltas (one list entry per round)
-    local -A vals=() walr=() walf=() chg=() got=()
+    local -A vals=() walr=() walf=() chg=() got=() core=()
     local p n round t row k
     for p in "${PIPELINES[@]}"; do
         if [[ $p == 1 ]]; then n=$N_P1; else n=$N_P16; fi
@@ -281,6 +286,7 @@ run_pair() {
                     run_tests "$s" "$t" "$p" "$n" || true
                     for row in "${!RUN_RPS[@]}"; do
                         vals["$s|$p|$row"]+="${RUN_RPS[$row]} "
+                        core["$s|$p|$row"]+="$RUN_CLIENT "
                         got["$s|$row"]=${RUN_RPS[$row]}
                     done
                     if [[ $s == "$e" ]]; then
@@ -322,13 +328,13 @@ run_pair() {
     done
 
     # ------------------------------------------------------------ table ---
-    local table ev rv ra tg iw wr wf ch m
+    local table ev rv ra tg iw wr wf ch m cc
     if [[ $pair == durable ]]; then
-        table="| test | pipeline | n | engram rps | redis-always rps | engram/redis | target | met | durable write | engram WAL records | engram fsyncs | redis changes |"$'\n'
-        table+="|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"$'\n'
+        table="| test | pipeline | n | engram rps | redis-always rps | engram/redis | target | met | durable write | engram WAL records | engram fsyncs | redis changes | client core engram / redis |"$'\n'
+        table+="|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|"$'\n'
     else
-        table="| test | pipeline | n | engram rps | redis rps | engram/redis | target | met |"$'\n'
-        table+="|---|---:|---:|---:|---:|---:|---:|---|"$'\n'
+        table="| test | pipeline | n | engram rps | redis rps | engram/redis | target | met | client core engram / redis |"$'\n'
+        table+="|---|---:|---:|---:|---:|---:|---:|---|---:|"$'\n'
     fi
     for p in "${PIPELINES[@]}"; do
         if [[ $p == 1 ]]; then n=$N_P1; else n=$N_P16; fi
@@ -340,6 +346,8 @@ run_pair() {
                 rv=$(median ${vals["$r|$k"]:-})
             }
             ra=$(ratio "$ev" "$rv")
+            # shellcheck disable=SC2086
+            cc="$(median ${core["$e|$k"]:-}) / $(median ${core["$r|$k"]:-})"
             iw=0
             wr="" wf="" ch=""
             if [[ -n "${chg[$k]+x}" ]]; then
@@ -361,9 +369,9 @@ run_pair() {
                 local dw=no
                 [[ $iw == 0 ]] || dw=yes
                 [[ $row != LRANGE_* ]] || dw="read"
-                table+="| $row | $p | $n | $ev | $rv | $ra | $tg | $m | $dw | ${wr%.0} | ${wf%.0} | ${ch%.0} |"$'\n'
+                table+="| $row | $p | $n | $ev | $rv | $ra | $tg | $m | $dw | ${wr%.0} | ${wf%.0} | ${ch%.0} | $cc |"$'\n'
             else
-                table+="| $row | $p | $n | $ev | $rv | $ra | $tg | $m |"$'\n'
+                table+="| $row | $p | $n | $ev | $rv | $ra | $tg | $m | $cc |"$'\n'
             fi
         done
     done
@@ -383,6 +391,7 @@ run_pair() {
     fi
     rep+=" Error replies during the runs (INFO stats total_error_replies delta): engram $(ecount "${err0[$e]}" "${err1[$e]}"), redis $(ecount "${err0[$r]}" "${err1[$r]}")."
     [[ -z "$sizes" ]] || rep+=" Data dirs at the end (du): ${sizes%, }."
+    rep+=" client core = the share of one core the single-threaded redis-benchmark used over the run (median over rounds; near 1.00 the client's one core, not the server, limited the rate; for LRANGE rows, of the whole fill + LRANGE run)."
     rep+=$'\n\n'"$table"
     REPORT_PAIR[$pair]=$rep
 }
