@@ -162,6 +162,16 @@ kv() { # "k=v k=v ..." key -> value, or n/a
                    END { if (!found) print "n/a" }' <<<"$1"
 }
 
+# CPU over one load-generator run, in cores (CPU seconds / wall seconds), from
+# bash's `time` line "user sys real" and the server's CPU ticks before/after.
+cores_of_times() {
+    awk -v t="$1" 'BEGIN { split(t, f, " "); if (f[3] + 0 > 0) printf "%.2f", (f[1] + f[2]) / f[3]; else printf "n/a" }'
+}
+cores_of_ticks() { # ticks0 ticks1 times
+    awk -v a="$1" -v b="$2" -v t="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(t, f, " ")
+        if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && f[3] + 0 > 0) printf "%.2f", (b - a) / hz / f[3]; else printf "n/a" }'
+}
+
 # ------------------------------------------------- Redis-protocol systems ---
 run_resp() { # name
     local s=$1 port out rc sum w0 w1
@@ -171,8 +181,12 @@ run_resp() { # name
     "$GEN" init -p "$port" -n "$ACCOUNTS" -b "$INITIAL" || die "$s: initialising the accounts failed"
     [[ $s != engram ]] || w0=$(cli engram info persistence | tr -d '\r')
     rc=0
-    out=$("$GEN" run -p "$port" -c "$CLIENTS" -n "$ACCOUNTS" -d "$DURATION" -w "$WARMUP" \
-        2>"$WORK/$s.gen.err") || rc=$?
+    local t0 t1 times
+    t0=$(proc_cpu_ticks "${PID[$s]}")
+    out=$({ TIMEFORMAT='%U %S %R'; time "$GEN" run -p "$port" -c "$CLIENTS" -n "$ACCOUNTS" \
+        -d "$DURATION" -w "$WARMUP" 2>"$WORK/$s.gen.err"; } 2>"$WORK/$s.gen.time") || rc=$?
+    t1=$(proc_cpu_ticks "${PID[$s]}")
+    times=$(tail -n 1 "$WORK/$s.gen.time")
     [[ ! -s "$WORK/$s.gen.err" ]] || sed "s/^/    /" "$WORK/$s.gen.err" >&2
     log "$s: $out"
     RES_TPS[$s]=$(kv "$out" tps)
@@ -180,6 +194,7 @@ run_resp() { # name
     RES_P99[$s]=$(kv "$out" p99_ms)
     RES_RETRIES[$s]=$(kv "$out" retries)
     RES_EXTRA[$s]="committed $(kv "$out" committed), skipped $(kv "$out" skipped), stale $(kv "$out" stale), errors $(kv "$out" errors)"
+    RES_EXTRA[$s]+=", CPU cores used: client $(cores_of_times "$times"), server $(cores_of_ticks "$t0" "$t1" "$times")"
     if [[ $rc != 0 ]]; then
         BUGS+="- $s: the load generator reported errors or WATCH violations (exit $rc): $out"$'\n'
         [[ ! -s "$WORK/$s.gen.err" ]] || BUGS+="$(head -n 5 "$WORK/$s.gen.err" | sed 's/^/    /')"$'\n'
@@ -454,6 +469,7 @@ REPORT+=" MULTI DECRBY INCRBY EXEC (4 round trips), retry on a null EXEC."
 REPORT+=" postgres: \`pgbench -c $CLIENTS -j 2 -M prepared --max-tries=100 -n -T $DURATION -r -l\` over TCP,"
 REPORT+=" BEGIN / UPDATE a / UPDATE b / COMMIT (4 round trips), p50/p99 from the -l log."
 REPORT+=" Latency: per committed transfer, first WATCH/BEGIN to the EXEC/COMMIT reply, retries included."
+REPORT+=" CPU cores used (RESP systems, over warm-up + run): the load generator's and the server's CPU time (user + system, all threads) / wall time; the machine has $(nproc) cores, so client + server near $(nproc) means the machine, not the server, set the pace."
 REPORT+=" Load average at start $LOAD_START, at end $(loadavg); run took ${ELAPSED}s; data dirs under ${TMPDIR:-/tmp} ($(fs_desc "$WORK"))."$'\n\n'
 REPORT+="$TABLE"$'\n'
 REPORT+="$RATIOS"
