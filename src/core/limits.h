@@ -132,3 +132,8 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
  * pool holds at most about 4096 * (64 + 128) bytes. */
 #define DIRTY_POOL_MAX 4096
 #define DIRTY_POOL_KEY_BYTES_MAX 128
+
+/* Largest wal-snapshot-percentage (config.c): a snapshot after WAL growth of
+ * up to 100 times the last snapshot's size. Beyond that a restart would
+ * replay a log far larger than the data; 0 turns the rule off. */
+#define WAL_SNAPSHOT_PERCENTAGE_MAX 10000

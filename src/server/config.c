@@ -67,6 +67,8 @@ static const struct opt opts[] = {
     {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, false},
     {"save", OPT_STRING, OFF(save), 0, 0, false},
     {"wal-snapshot-bytes", OPT_MEMORY, OFF(wal_snapshot_bytes), 1024 * 1024, LLONG_MAX, false},
+    {"wal-snapshot-percentage", OPT_INT, OFF(wal_snapshot_percentage), 0, WAL_SNAPSHOT_PERCENTAGE_MAX,
+     false},
     {"hash-max-listpack-entries", OPT_LONG, OFF(hash_max_listpack_entries), 0, LLONG_MAX, false},
     {"hash-max-listpack-value", OPT_MEMORY, OFF(hash_max_listpack_value), 0, LLONG_MAX, false},
     {"set-max-intset-entries", OPT_LONG, OFF(set_max_intset_entries), 0, LLONG_MAX, false},
@@ -115,6 +117,7 @@ void config_create(struct config *cfg)
     cfg->appendonly = 1;
     cfg->save = mem_strndup("3600 1 300 100 60 10000", 23);
     cfg->wal_snapshot_bytes = 64ll * 1024 * 1024;
+    cfg->wal_snapshot_percentage = 100;
     cfg->hash_max_listpack_entries = HASH_PACKED_ENTRIES_DEFAULT;
     cfg->hash_max_listpack_value = HASH_PACKED_VALUE_DEFAULT;
     cfg->set_max_intset_entries = SET_INTSET_ENTRIES_DEFAULT;

@@ -40,6 +40,7 @@ struct config {
     long long zset_max_listpack_value;   /* ... members of at most this size */
     int list_max_listpack_size;      /* accepted for Redis configs; lists have one encoding */
     long long wal_snapshot_bytes;    /* snapshot when the WAL grew this much since the last */
+    int wal_snapshot_percentage;     /* ... and this % of the last snapshot's size (0: off) */
 };
 
 /* Fill cfg with the defaults. Strings are heap copies. */

@@ -961,6 +961,25 @@ static bool save_rule_due(void)
     return false;
 }
 
+/*
+ * WAL bytes since the last snapshot that call for the next one: at least
+ * wal-snapshot-bytes, and at least wal-snapshot-percentage of the last
+ * snapshot's size. The second part keeps the cost of snapshots in
+ * proportion to the writes (as Redis's auto-aof-rewrite-percentage): a
+ * 10 GB dataset is not rewritten for every 64 MB of WAL, and a restart
+ * never replays more WAL than about that share of the snapshot it loads.
+ */
+static uint64_t snapshot_due_bytes(void)
+{
+    uint64_t floor = (uint64_t)server.cfg.wal_snapshot_bytes;
+    uint64_t base = snapshot_last_bytes(), share;
+    int pct = server.cfg.wal_snapshot_percentage;
+    if (pct <= 0 || base == 0)
+        return floor;
+    share = base > UINT64_MAX / (uint64_t)pct ? UINT64_MAX : base * (uint64_t)pct / 100;
+    return share > floor ? share : floor;
+}
+
 void durable_cron(void)
 {
     lsn_t done;
@@ -980,8 +999,7 @@ void durable_cron(void)
     pthread_mutex_lock(&dur.wal.lock);
     written = dur.wal.stats.bytes;
     pthread_mutex_unlock(&dur.wal.lock);
-    if ((written - dur.snap_wal_bytes >= (uint64_t)server.cfg.wal_snapshot_bytes) ||
-        save_rule_due()) {
+    if (written - dur.snap_wal_bytes >= snapshot_due_bytes() || save_rule_due()) {
         int rc = durable_bgsave(false);
         if (rc != 0)
             log_warning("Can't start a background snapshot: %s", strerror(-rc));

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,7 @@ static struct {
     uint64_t dirty_at_start;/* server.dirty when it started */
     bool last_ok;           /* rdb_last_bgsave_status */
     int64_t last_duration_s;/* rdb_last_bgsave_time_sec, -1 if none */
+    uint64_t last_bytes;    /* size of the newest snapshot loaded or written, 0 if none */
 } snap = {.child = -1, .last_ok = true, .last_duration_s = -1};
 
 struct write_ctx {
@@ -126,12 +128,27 @@ static int snapshot_write(lsn_t lsn)
     return snap_writer_commit(&w);
 }
 
+/* The size of snapshot `lsn` in dir, or 0 if it cannot be read. */
+static uint64_t file_bytes(lsn_t lsn)
+{
+    char path[4096];
+    struct stat st;
+    snap_path(path, sizeof(path), server.cfg.dir, lsn);
+    return stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+}
+
+uint64_t snapshot_last_bytes(void)
+{
+    return snap.last_bytes;
+}
+
 static void finished(bool ok, lsn_t lsn, int64_t start_us)
 {
     snap.last_ok = ok;
     snap.last_duration_s = (clock_mono_us() - start_us) / 1000000;
     if (!ok)
         return;
+    snap.last_bytes = file_bytes(lsn);
     server.last_save_s = clock_wall_ms() / 1000;
     server.dirty = server.dirty > snap.dirty_at_start ? server.dirty - snap.dirty_at_start : 0;
     log_notice("Snapshot covering lsn %" PRIu64 " saved", lsn);
@@ -226,11 +243,12 @@ void snapshot_info(struct buf *b)
     buf_appendf(b,
                 "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n"
                 "rdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
-                "rdb_current_bgsave_time_sec:%lld\r\n",
+                "rdb_current_bgsave_time_sec:%lld\r\nsnapshot_bytes:%llu\r\n",
                 snap.child >= 0 ? 1 : 0, (long long)server.last_save_s,
                 snap.last_ok ? "ok" : "err", (long long)snap.last_duration_s,
                 snap.child >= 0 ? (long long)((clock_mono_us() - snap.child_start_us) / 1000000)
-                                : -1ll);
+                                : -1ll,
+                (unsigned long long)snap.last_bytes);
 }
 
 struct load_ctx {
@@ -298,6 +316,7 @@ int snapshot_load(lsn_t *lsn, uint64_t *keys)
             log_notice("Snapshot %s loaded: %" PRIu64 " keys (%" PRIu64 " expired, skipped) "
                        "in %.3f seconds", path, *keys - x.skipped, x.skipped,
                        (double)(clock_mono_us() - t0) / 1e6);
+            snap.last_bytes = file_bytes(*lsn);
             mem_free(lsns);
             return 0;
         }

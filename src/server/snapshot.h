@@ -24,6 +24,8 @@ int snapshot_save_sync(lsn_t lsn);
  * snapshot that just completed, or 0. */
 lsn_t snapshot_cron(void);
 bool snapshot_in_progress(void);
+/* Bytes of the newest snapshot this process loaded or wrote, 0 if none. */
+uint64_t snapshot_last_bytes(void);
 /* INFO fields (rdb_*) */
 void snapshot_info(struct buf *b);
 /* Kill a running child at shutdown. */

@@ -10,6 +10,7 @@ import socket
 import time
 
 import pytest
+import redis
 
 import conftest
 from conftest import Server, read_reply
@@ -124,6 +125,79 @@ def test_automatic_snapshot_by_wal_size():
             time.sleep(0.05)
         wait_bgsave_done(c)
         assert info(c)["rdb_last_bgsave_status"] == "ok"
+    finally:
+        srv.stop()
+
+
+def test_automatic_snapshot_waits_for_a_share_of_the_last_snapshot():
+    """wal-snapshot-percentage (default 100): past wal-snapshot-bytes, the
+    next automatic snapshot also waits until the WAL since the last one is
+    that share of the last snapshot's size (INFO snapshot_bytes); 0 turns
+    the share off."""
+    srv = Server(args=["--wal-snapshot-bytes", "1mb", "--save", ""])
+    value = "v" * 1000
+
+    def write(n, prefix):
+        p = c.pipeline(transaction=False)
+        for i in range(n):
+            p.set("%s:%d" % (prefix, i), value)
+        p.execute()
+
+    def snaps():
+        return set(glob.glob(os.path.join(srv.dir, "snap", "*.snap")))
+
+    def wait_new_snapshot(old):
+        deadline = time.monotonic() + 10
+        while not (snaps() - old):
+            assert time.monotonic() < deadline, "no automatic snapshot"
+            time.sleep(0.05)
+        wait_bgsave_done(c)
+
+    try:
+        c = srv.client()
+        assert c.config_get("wal-snapshot-percentage") == {"wal-snapshot-percentage": "100"}
+        assert int(info(c)["snapshot_bytes"]) == 0
+        write(6000, "base")  # ~6 MB of WAL: automatic snapshots happen on the way
+        wait_bgsave_done(c)
+        assert c.bgsave()
+        wait_bgsave_done(c)
+        base = int(info(c)["snapshot_bytes"])
+        assert base > 6000 * 1000
+        before = snaps()
+        # ~2.7 MB of WAL: past wal-snapshot-bytes, short of the snapshot's size
+        write(2500, "more")
+        time.sleep(1.0)  # ten cron runs at hz 10
+        assert int(info(c)["rdb_bgsave_in_progress"]) == 0
+        assert snaps() == before
+        # past the snapshot's size: a snapshot starts
+        write(4000, "more2")
+        wait_new_snapshot(before)
+        assert int(info(c)["snapshot_bytes"]) > base
+        # with the share off, 1 MB of WAL is enough again
+        assert c.config_set("wal-snapshot-percentage", 0)
+        before = snaps()
+        write(1100, "more3")
+        wait_new_snapshot(before)
+        with pytest.raises(redis.ResponseError):
+            c.config_set("wal-snapshot-percentage", 10001)
+        with pytest.raises(redis.ResponseError):
+            c.config_set("wal-snapshot-percentage", -1)
+    finally:
+        srv.stop()
+
+
+def test_snapshot_bytes_is_the_loaded_snapshot_after_a_restart():
+    srv = Server(args=["--save", ""])
+    try:
+        c = srv.client()
+        c.set("k", "x" * 5000)
+        assert c.bgsave()
+        wait_bgsave_done(c)
+        written = int(info(c)["snapshot_bytes"])
+        assert written > 5000
+        srv = restart(srv)
+        c = srv.client()
+        assert int(info(c)["snapshot_bytes"]) == written
     finally:
         srv.stop()
 
