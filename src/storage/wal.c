@@ -238,7 +238,20 @@ size_t wal_record_at(const uint8_t *p, struct wal_record *r)
 bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t min_first)
 {
     static const uint8_t magic[4] = {0x45, 0x42, 0x41, 0x54}; /* "EBAT" */
-    for (uint64_t at = off + 1; at + WAL_BATCH_HEADER_BYTES <= size; at++) {
+    uint64_t from = off + 1;
+    lsn_t later_first = min_first;
+    if (size - off >= WAL_BATCH_HEADER_BYTES && batch_header_ok(p + off) &&
+        get64(p + off + 8) == min_first) {
+        /* The bad batch's own header is intact: a later batch starts past
+         * the length it declares, with a later lsn. Headers inside its
+         * records (a value may hold any bytes) are not searched. */
+        uint64_t body = get64(p + off + 16);
+        if (body > size - off - WAL_BATCH_HEADER_BYTES)
+            return false; /* it runs to the end of the file: nothing follows */
+        from = off + WAL_BATCH_HEADER_BYTES + body;
+        later_first = min_first + get32(p + off + 4);
+    }
+    for (uint64_t at = from; at + WAL_BATCH_HEADER_BYTES <= size; at++) {
         const uint8_t *hit = memchr(p + at, magic[0], size - at);
         if (!hit)
             return false;
@@ -248,7 +261,7 @@ bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t mi
         /* A real later batch starts at most one lsn per 32 bytes (the
          * smallest record) after min_first: a header found inside some
          * value with a far-off lsn is not evidence. */
-        if (batch_header_ok(hit) && get64(hit + 8) >= min_first &&
+        if (batch_header_ok(hit) && get64(hit + 8) >= later_first &&
             get64(hit + 8) - min_first <= (at - off) / WAL_RECORD_HEADER_BYTES)
             return true;
     }

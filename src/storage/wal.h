@@ -98,6 +98,10 @@ size_t wal_record_at(const uint8_t *p, struct wal_record *r);
  * bad spot prove nothing: they may be the torn batch's own. A header whose
  * first lsn is further past min_first than one lsn per 32 bytes from off
  * does not count (no real batch can be there: it is data inside a value).
+ * When the bad batch's own header is intact (checksum and lsn), only the
+ * bytes past the length it declares are searched, for a first lsn past its
+ * records: a header-shaped value inside the torn batch is then not taken
+ * for a later batch.
  */
 bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t min_first);
 /* True if any byte of p[off..size) is not zero (zeros followed by data are

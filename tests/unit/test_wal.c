@@ -233,3 +233,54 @@ TEST(wal_batch_header_checks)
     T_ASSERT(!wal_valid_batch_after(l.bytes, l.size, l.batch_off[0], l.batch_first[2] + 1));
     T_ASSERT(wal_valid_batch_after(l.bytes, l.size, l.batch_off[0], l.batch_first[2]));
 }
+
+/*
+ * A value can hold any bytes, a whole valid batch header included. Put one
+ * (with a plausible lsn: just past the last batch's records) in the body of
+ * the last batch's last record, then tear that batch in its first record.
+ * Its own header is intact, so the search for a later batch starts past
+ * the length it declares and the header-shaped value is not evidence: a
+ * torn tail. With the batch's header torn too, its length is unknown and
+ * every offset is searched: the value is then taken for a later batch and
+ * the log refused (corruption; engram-check repair recovers it). That
+ * residual case is documented in docs/formats/wal.md.
+ */
+TEST(wal_batch_header_shaped_value_inside_the_torn_batch)
+{
+    struct log l;
+    int last = BATCHES - 1;
+    uint8_t fake[WAL_BATCH_HEADER_BYTES];
+    uint64_t rec, at;
+    lsn_t lsn;
+    build_log(&l);
+    /* Rewrite the last batch's last record with the fake header as body. */
+    rec = l.batch_off[last] + WAL_BATCH_HEADER_BYTES;
+    lsn = l.batch_first[last];
+    for (uint32_t i = 0; i + 1 < batch_records[last]; i++) {
+        struct wal_record r;
+        size_t n;
+        T_EQ_INT(wal_decode(l.bytes + rec, l.size - rec, &r, &n), WAL_DECODE_OK);
+        rec += n;
+        lsn++;
+    }
+    wal_encode_batch_header(fake, l.batch_first[last] + batch_records[last], 1, 64);
+    memset(l.bytes + rec, 0, l.size - rec);
+    wal_encode_header(l.bytes + rec, lsn, 1700000000000, (const char *)fake, sizeof(fake));
+    memcpy(l.bytes + rec + WAL_RECORD_HEADER_BYTES, fake, sizeof(fake));
+    at = rec + WAL_RECORD_HEADER_BYTES + sizeof(fake);
+    wal_encode_batch_header(l.bytes + l.batch_off[last], l.batch_first[last], batch_records[last],
+                            at - l.batch_off[last] - WAL_BATCH_HEADER_BYTES);
+    l.batch_end[last] = at;
+    T_ASSERT(at + ZERO_TAIL_BYTES <= LOG_BYTES);
+    l.size = at + ZERO_TAIL_BYTES;
+    {
+        struct wal_batch wb;
+        T_EQ_INT(read_batch(&l, last, &wb), WAL_DECODE_OK);
+    }
+    /* Tear the first record of the last batch. */
+    l.bytes[l.batch_off[last] + WAL_BATCH_HEADER_BYTES + 5] ^= 0x40;
+    expect_bad(&l, last, true);
+    /* Its header torn too: the value is found, and the log refused. */
+    l.bytes[l.batch_off[last] + 9] ^= 0x01;
+    expect_bad(&l, last, false);
+}
