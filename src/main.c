@@ -7,8 +7,10 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/version.h"
+#include "server/durable.h"
 #include "server/server.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,31 @@ static int load_config(int argc, char **argv)
     return 0;
 }
 
+/*
+ * ENGRAM_ERRINJ="<point> <N> [EIO|ENOSPC]" arms an error injection point as
+ * DEBUG ERRINJ does, but before start-up, so the crash tests can fail the
+ * I/O the server does before it serves (the WAL's start-up fdatasync).
+ * Testing only: a build without error injection (release) refuses to start
+ * with it set rather than ignore it.
+ */
+static int arm_startup_errinj(void)
+{
+    const char *spec = getenv("ENGRAM_ERRINJ");
+    char point[32], errname[16] = "EIO";
+    int n = 0;
+    if (!spec || !*spec)
+        return 0;
+    if (sscanf(spec, "%31s %d %15s", point, &n, errname) < 2 || n < 1 ||
+        (strcmp(errname, "EIO") != 0 && strcmp(errname, "ENOSPC") != 0) ||
+        !durable_errinj(point, n, strcmp(errname, "ENOSPC") == 0 ? ENOSPC : EIO)) {
+        fprintf(stderr, "ENGRAM_ERRINJ=\"%s\": expected \"<point> <N> [EIO|ENOSPC]\" with a "
+                        "point this build injects (debug and ASan builds only)\n", spec);
+        return -1;
+    }
+    log_warning("ENGRAM_ERRINJ=\"%s\" armed: for tests only", spec);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
@@ -64,7 +91,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "Can't open the log file %s\n", server.cfg.logfile);
         return 1;
     }
-    if (server_init() != 0)
+    if (arm_startup_errinj() != 0 || server_init() != 0)
         return 1;
     server_run();
     server_free();

@@ -582,6 +582,12 @@ static void discard_snapshots_after_failure(void)
             removed++;
             log_warning("WAL failed: removed snapshot %s, which covered writes that were "
                         "not durable", path);
+        } else {
+            /* Nothing acknowledged depends on it, but a restart would load
+             * it and bring back writes whose clients got an error. */
+            log_warning("WAL failed: could not remove snapshot %s, which covers writes that "
+                        "were not durable (%s): remove it before restarting, or a restart "
+                        "brings those writes back", path, strerror(errno));
         }
     }
     mem_free(lsns);

@@ -229,6 +229,38 @@ def test_hole_in_an_earlier_batch_refuses_to_start(engram):
     refused(e, path, batches[0][0])
 
 
+@pytest.mark.parametrize("err", ["EIO", "ENOSPC"])
+def test_failed_fdatasync_at_start_refuses_to_start(engram, monkeypatch, err):
+    """Before serving, the server fdatasyncs the newest segment (recovery
+    may have replayed batches that were written but not synced). If that
+    fails, it must not serve (D1, D4): it refuses to start, naming the
+    error, and changes nothing; a start without the fault serves it all."""
+    e, path, recs = stopped_with_records(engram)
+    with open(path, "rb") as f:
+        before = f.read()
+    monkeypatch.setenv("ENGRAM_ERRINJ", "wal-fsync 1 %s" % err)
+    rc, out = e.run_expect_exit()
+    if rc == 1 and "debug and ASan builds only" in out:
+        pytest.skip("error injection needs a debug or ASan build")
+    assert rc == 1, "server started although its start-up fdatasync failed:\n%s" % out
+    assert "ENGRAM_ERRINJ" in out and "armed" in out, out
+    reason = "Input/output error" if err == "EIO" else "No space left on device"
+    assert "Can't open the WAL: %s" % reason in out, out
+    assert "Ready to accept connections" not in out, out
+    with open(path, "rb") as f:
+        assert f.read() == before, "a refused start modified the segment"
+    monkeypatch.delenv("ENGRAM_ERRINJ")
+    e.start()
+    check_keys(e, range(KEYS))
+
+
+def test_engram_errinj_with_a_bad_spec_refuses_to_start(engram, monkeypatch):
+    e = engram(start=False)
+    monkeypatch.setenv("ENGRAM_ERRINJ", "no-such-point 1")
+    rc, out = e.run_expect_exit()
+    assert rc == 1 and "ENGRAM_ERRINJ" in out and "<point> <N>" in out, out
+
+
 def refused(e, path, rec):
     with open(path, "rb") as f:
         before = f.read()
