@@ -27,6 +27,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/hash.h"
+#include "db/set.h"
 #include "db/undo.h"
 #include "proto/resp_write.h"
 #include "server/reply.h"
@@ -391,6 +392,42 @@ static void reply_pair(struct client *c, const struct hash_pair *p, bool withval
         reply_bulk(c, p->v, p->vlen);
 }
 
+/* Rounds of random picks reply_few_random makes per field wanted, at most
+ * (hash_random is O(1) but not exactly uniform over a hash table's fields,
+ * so a stall is possible in theory; then the caller shuffles all). */
+#define RANDOM_FEW_TRIES_PER_FIELD 64
+
+/*
+ * HRANDFIELD with a positive count of at most a third of the fields: k
+ * distinct fields by repeated O(1) random picks, remembered in a set of
+ * field names, O(k) instead of a copy and shuffle of the whole hash.
+ * Replies only if it found all k (true); false, having replied nothing,
+ * if the picks stalled.
+ */
+static bool reply_few_random(struct client *c, const struct obj *h, size_t k, bool withvalues)
+{
+    struct hash_pair *got = mem_alloc(k * sizeof(*got));
+    struct obj *seen = NULL;
+    size_t have = 0;
+    for (size_t tries = 0; have < k && tries < k * RANDOM_FEW_TRIES_PER_FIELD; tries++) {
+        struct hash_pair p;
+        hash_random(h, &p);
+        if (!seen)
+            seen = set_new_for(p.f, p.flen);
+        if (set_add(&seen, p.f, p.flen))
+            got[have++] = p;
+    }
+    if (seen)
+        set_free(seen);
+    if (have == k) {
+        reply_array(c, (long long)(withvalues && c->resp == 2 ? k * 2 : k));
+        for (size_t i = 0; i < k; i++)
+            reply_pair(c, &got[i], withvalues);
+    }
+    mem_free(got);
+    return have == k;
+}
+
 void cmd_hrandfield(struct client *c)
 {
     bool bad, withvalues = false;
@@ -429,6 +466,8 @@ void cmd_hrandfield(struct client *c)
         }
         return;
     }
+    if ((unsigned long long)count * 3 < n && reply_few_random(c, e->val, (size_t)count, withvalues))
+        return;
     all = hash_pairs(e->val);
     {
         /* Distinct: a partial Fisher-Yates shuffle of the pairs. */

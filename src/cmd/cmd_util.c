@@ -12,6 +12,8 @@
 #include "cmd/cmd_util.h"
 
 #include "core/clock.h"
+#include "core/mem.h"
+#include "core/util.h"
 #include "server/block.h"
 #include "server/reply.h"
 
@@ -19,6 +21,7 @@
 #include <math.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static bool is_c_space(char ch)
 {
@@ -241,4 +244,41 @@ bool cmd_parse_timeout(struct client *c, int i, int64_t *deadline_us)
     if (t > 0 && *deadline_us == 0)
         *deadline_us = 1;
     return true;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Rounds of cmd_pick_few_indexes: each keeps every new index it drew, and
+ * with k * 3 < n at most a third of a round's draws repeat, so 64 rounds
+ * fall short only with a vanishing probability. */
+#define PICK_FEW_ROUNDS_MAX 64
+
+size_t *cmd_pick_few_indexes(size_t n, size_t k)
+{
+    size_t *idx = mem_alloc((k ? k : 1) * sizeof(*idx)), have = 0;
+    for (int round = 0; round < PICK_FEW_ROUNDS_MAX && have < k; round++) {
+        size_t w = 0;
+        for (size_t i = have; i < k; i++)
+            idx[i] = (size_t)(util_rand_u64() % n);
+        qsort(idx, k, sizeof(*idx), cmp_size);
+        for (size_t i = 0; i < k; i++) /* keep one of each */
+            if (w == 0 || idx[i] != idx[w - 1])
+                idx[w++] = idx[i];
+        have = w;
+    }
+    if (have < k) {
+        mem_free(idx);
+        return NULL;
+    }
+    for (size_t i = 0; i + 1 < k; i++) { /* sorted: shuffle into a random order */
+        size_t j = i + (size_t)(util_rand_u64() % (k - i));
+        size_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+    return idx;
 }

@@ -69,6 +69,11 @@ bool cmd_parse_mpop(struct client *c, int first, const char *a, const char *b,
 /* HRANDFIELD/ZRANDMEMBER: "key [count [<with>]]". *count is set if given;
  * *with for WITHVALUES/WITHSCORES. False after replying Redis's error. */
 bool cmd_parse_rand(struct client *c, const char *with, long long *count, bool *with_out);
+/* k distinct random indexes below n, in random order, for a few of many
+ * (k * 3 < n): O(k log k) time and O(k) memory instead of a shuffle of all
+ * n. Caller frees. NULL if the picks stall (not seen; bounded), then the
+ * caller shuffles instead. */
+size_t *cmd_pick_few_indexes(size_t n, size_t k);
 
 /*
  * The pop commands' key search: the first of keys argv[first..last] that

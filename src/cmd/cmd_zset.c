@@ -920,6 +920,22 @@ void cmd_zrandmember(struct client *c)
         }
         return;
     }
+    if ((unsigned long long)count * 3 < n) {
+        /* Few of many: k random distinct ranks, O(log n) each. */
+        size_t k = (size_t)count, *ranks = cmd_pick_few_indexes(n, k);
+        if (ranks) {
+            reply_elems_header(c, k, withscores);
+            for (size_t i = 0; i < k; i++) {
+                struct zset_iter it;
+                struct zset_elem el;
+                zset_iter_init(&it, e->val, ranks[i], false);
+                (void)zset_iter_next(&it, &el);
+                reply_elem(c, &el, withscores);
+            }
+            mem_free(ranks);
+            return;
+        }
+    }
     all = range_collect(e->val, &r, 0, n, &n);
     {
         size_t k = (unsigned long long)count < n ? (size_t)count : n;

@@ -932,6 +932,27 @@ def test_hrandfield_positive_count_is_distinct(c, rand_hash):
             assert set(got) == set(rand_hash)
 
 
+def test_hrandfield_few_of_many(c, c3):
+    """A positive count under a third of the fields is served by random
+    picks (not a shuffle of all): still distinct, existing, with their own
+    values, in both protocols, and spread over the whole hash."""
+    d = fill(c, "h", 3000)
+    for count in (1, 7, 999):
+        got = c.val("HRANDFIELD", "h", str(count), "WITHVALUES")
+        pairs = list(zip(got[::2], got[1::2]))
+        assert len(pairs) == count and len({f for f, _ in pairs}) == count
+        assert all(d[f] == v for f, v in pairs)
+        got = c3.val("HRANDFIELD", "h", str(count), "WITHVALUES")
+        assert len(got) == count and len({f for f, _ in got}) == count
+        assert all(d[f] == v for f, v in got)
+        got = c.val("HRANDFIELD", "h", str(count))
+        assert len(set(got)) == count and set(got) <= set(d)
+    seen = set()
+    for _ in range(200):
+        seen.update(c.val("HRANDFIELD", "h", "5"))
+    assert len(seen) > 600  # 1000 picks of 3000: about 850 distinct
+
+
 def test_hrandfield_negative_count_may_repeat(c, rand_hash):
     n = len(rand_hash)
     for count in (1, 3, n, n + 7, 500):

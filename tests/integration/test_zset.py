@@ -1211,6 +1211,30 @@ def test_zrandmember_positive_count_is_distinct_and_capped(c, c3, kind, n):
     assert sorted(parse(c("ZRANDMEMBER", "z", str(size)))) == sorted(pairs)
 
 
+def test_zrandmember_few_of_many(c, c3):
+    """A positive count under a third of the members is served by random
+    ranks (not a copy and shuffle of all): distinct, with their own scores,
+    in both protocols, and spread over the whole set."""
+    pairs = build(c, "z", 3000, "skiplist")
+    for count in (1, 7, 999):
+        got = parse(c("ZRANDMEMBER", "z", str(count), "WITHSCORES"))
+        assert len(got) == 2 * count and len(set(got[::2])) == count
+        for m, s in zip(got[::2], got[1::2]):
+            assert pairs[m] == s
+        got = parse(c3("ZRANDMEMBER", "z", str(count), "WITHSCORES"))
+        assert len(got) == count and len({m for m, _ in got}) == count
+        for m, s in got:
+            assert float(pairs[m]) == s
+    seen = set()
+    for _ in range(200):
+        seen.update(parse(c("ZRANDMEMBER", "z", "5")))
+    assert len(seen) > 600  # 1000 picks of 3000: about 850 distinct
+    # not in rank order: random order (a 999-element sorted reply is 1 in 999!)
+    got = parse(c("ZRANDMEMBER", "z", "999"))
+    ranks = [int(m[1:]) for m in got]
+    assert ranks != sorted(ranks)
+
+
 @pytest.mark.parametrize("kind", ["listpack", "skiplist"])
 def test_zrandmember_negative_count_may_repeat(c, c3, kind):
     pairs = build(c, "z", 3, kind)
