@@ -205,14 +205,16 @@ void list_taken_free(struct list_taken *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Element x, which had index i, was taken: keep it in t, or free it. */
-static void take(struct list_taken *t, size_t i, struct list_elem *x)
+/* Element x, which had index i, was taken: keep it in t, or free it.
+ * Indexes arrive ascending, or all descending (descending: the caller
+ * reverses t's entries afterwards, see reverse_taken). */
+static void take(struct list_taken *t, size_t i, struct list_elem *x, bool descending)
 {
     if (!t) {
         mem_free(x);
         return;
     }
-    ASSERT(t->n == 0 || t->at[t->n - 1] < i);
+    ASSERT(t->n == 0 || (descending ? t->at[t->n - 1] > i : t->at[t->n - 1] < i));
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 8;
         t->at = mem_realloc(t->at, t->cap * sizeof(*t->at));
@@ -220,6 +222,18 @@ static void take(struct list_taken *t, size_t i, struct list_elem *x)
     }
     t->at[t->n] = i;
     t->elems[t->n++] = x;
+}
+
+static void reverse_taken(struct list_taken *t)
+{
+    for (size_t a = 0, b = t ? t->n : 0; t && a + 1 < b; a++, b--) {
+        size_t i = t->at[a];
+        struct list_elem *x = t->elems[a];
+        t->at[a] = t->at[b - 1];
+        t->elems[a] = t->elems[b - 1];
+        t->at[b - 1] = i;
+        t->elems[b - 1] = x;
+    }
 }
 
 /* The smallest power of two >= n and >= LIST_RING_MIN. */
@@ -252,38 +266,73 @@ void list_put_back(struct obj *o, struct list_taken *t)
     list_taken_free(t);
 }
 
+/* Close the gap [a, b) of l, whose elements were taken, by moving the
+ * shorter side: the elements before it towards the tail, or those after it
+ * towards the head. */
+static void close_gap(struct list *l, size_t a, size_t b)
+{
+    size_t gap = b - a;
+    if (gap == 0)
+        return;
+    if (a <= l->count - b) {
+        for (size_t k = a; k > 0; k--)
+            l->ring[slot(l, k - 1 + gap)] = l->ring[slot(l, k - 1)];
+        l->head = (l->head + gap) & (l->cap - 1);
+    } else {
+        for (size_t k = b; k < l->count; k++)
+            l->ring[slot(l, k - gap)] = l->ring[slot(l, k)];
+    }
+    l->count -= gap;
+}
+
+static bool elem_eq(const struct list_elem *x, const char *p, size_t len)
+{
+    return x->len == len && memcmp(x->data, p, len) == 0;
+}
+
+/*
+ * One pass from the chosen end that stops at the limit: from the head,
+ * the kept elements are compacted towards the head as it goes, so when it
+ * stops at i the list is [kept 0..w) [gap w..i) [untouched i..n), and the
+ * gap is closed by moving its shorter side (LREM 1 near either end moves
+ * little). From the tail, the mirror image.
+ */
 size_t list_remove_equal(struct obj *o, const char *p, size_t len, bool from_tail,
                          size_t limit, struct list_taken *taken)
 {
     struct list *l = list_of(o);
-    size_t from = 0, w = 0, removed = 0;
-    if (from_tail && limit > 0) {
-        /* Only matches at or after `from` go: find where the limit-th
-         * match from the tail is. */
-        size_t seen = 0;
-        for (size_t i = l->count; i > 0 && seen < limit; i--) {
-            const struct list_elem *x = l->ring[slot(l, i - 1)];
-            if (x->len == len && memcmp(x->data, p, len) == 0) {
-                seen++;
-                from = i - 1;
+    size_t n = l->count, removed = 0, lim = limit ? limit : SIZE_MAX;
+    if (!from_tail) {
+        size_t i = 0, w;
+        while (i < n && !elem_eq(l->ring[slot(l, i)], p, len))
+            i++;
+        for (w = i; i < n && removed < lim; i++) {
+            struct list_elem *x = l->ring[slot(l, i)];
+            if (elem_eq(x, p, len)) {
+                take(taken, i, x, false);
+                removed++;
+            } else {
+                l->ring[slot(l, w++)] = x;
             }
         }
-        if (seen < limit)
-            from = 0;
-        limit = 0; /* every match after `from` */
-    }
-    /* One compacting pass: element i moves to slot w. */
-    for (size_t i = 0; i < l->count; i++) {
-        struct list_elem *x = l->ring[slot(l, i)];
-        if (i >= from && (limit == 0 || removed < limit) && x->len == len &&
-            memcmp(x->data, p, len) == 0) {
-            take(taken, i, x);
-            removed++;
-        } else {
-            l->ring[slot(l, w++)] = x;
+        close_gap(l, w, i);
+    } else {
+        size_t i = n, w;
+        while (i > 0 && !elem_eq(l->ring[slot(l, i - 1)], p, len))
+            i--;
+        for (w = i; i > 0 && removed < lim; i--) {
+            struct list_elem *x = l->ring[slot(l, i - 1)];
+            if (elem_eq(x, p, len)) {
+                take(taken, i - 1, x, true);
+                removed++;
+            } else {
+                l->ring[slot(l, --w)] = x;
+            }
         }
+        close_gap(l, i, w);
+        reverse_taken(taken);
     }
-    l->count = w;
+    ASSERT(l->count == n - removed);
     while (l->cap > LIST_RING_MIN && l->count < l->cap / 4)
         resize(l, l->cap / 2);
     return removed;
@@ -295,16 +344,16 @@ void list_trim(struct obj *o, size_t start, size_t end, bool keep_none, struct l
     size_t keep;
     if (keep_none || start > end) {
         for (size_t k = 0; k < l->count; k++)
-            take(taken, k, l->ring[slot(l, k)]);
+            take(taken, k, l->ring[slot(l, k)], false);
         l->count = 0;
         shrink_if_sparse(l);
         return;
     }
     ASSERT(end < l->count);
     for (size_t k = 0; k < start; k++)
-        take(taken, k, l->ring[slot(l, k)]);
+        take(taken, k, l->ring[slot(l, k)], false);
     for (size_t k = end + 1; k < l->count; k++)
-        take(taken, k, l->ring[slot(l, k)]);
+        take(taken, k, l->ring[slot(l, k)], false);
     keep = end - start + 1;
     l->head = slot(l, start);
     l->count = keep;
