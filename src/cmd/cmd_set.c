@@ -475,6 +475,40 @@ static bool load_sets(struct client *c, int first, int last, const struct obj **
 
 /* Compute op over n sets into a new set object, or NULL when empty. limit
  * (> 0) stops an intersection once it has that many members. */
+/* compute()'s walk of the intersection's smallest set or SDIFF's first. */
+struct setop_walk {
+    enum setop op;
+    const struct obj **sets; /* the operands, NULL for missing keys */
+    int n;                   /* operands */
+    const struct obj *base;  /* the set being walked */
+    size_t limit;            /* stop at this many members (0: none) */
+    struct obj *out;         /* the result so far, NULL while empty */
+};
+
+static void setop_visit(const struct set_member *m, void *arg)
+{
+    struct setop_walk *x = arg;
+    bool keep = true;
+    if (x->limit > 0 && x->out && set_len(x->out) >= x->limit)
+        return;
+    for (int i = 0; i < x->n && keep; i++) {
+        if (x->op == OP_INTER ? x->sets[i] == x->base : i == 0)
+            continue; /* the set being walked */
+        if (x->sets[i] == x->base)
+            keep = x->op == OP_INTER; /* and no set_has on the set being scanned: a
+                                       * lookup may take a rehash step (ht.h) */
+        else if (x->op == OP_INTER)
+            keep = set_has(x->sets[i], m->p, m->len);
+        else
+            keep = !(x->sets[i] && set_has(x->sets[i], m->p, m->len));
+    }
+    if (!keep)
+        return;
+    if (!x->out)
+        x->out = set_new_for(m->p, m->len);
+    (void)set_add(&x->out, m->p, m->len);
+}
+
 static struct obj *compute(enum setop op, const struct obj **sets, int n, size_t limit)
 {
     struct obj *out = NULL;
@@ -506,28 +540,17 @@ static struct obj *compute(enum setop op, const struct obj **sets, int n, size_t
     }
     if (!base)
         return NULL; /* SDIFF of a missing first key */
-    all = set_members(base);
-    count = set_len(base);
-    for (size_t j = 0; j < count; j++) {
-        bool keep = true;
-        for (int i = 0; i < n && keep; i++) {
-            if (op == OP_INTER ? sets[i] == base : i == 0)
-                continue; /* the set being walked */
-            if (op == OP_INTER)
-                keep = set_has(sets[i], all[j].p, all[j].len);
-            else
-                keep = !(sets[i] && set_has(sets[i], all[j].p, all[j].len));
-        }
-        if (!keep)
-            continue;
-        if (!out)
-            out = set_new_for(all[j].p, all[j].len);
-        (void)set_add(&out, all[j].p, all[j].len);
-        if (limit > 0 && set_len(out) >= limit)
-            break;
+    {
+        /* Walk base with set_scan rather than a copy of its members, so
+         * SINTERCARD's LIMIT stops the walk early (a scan may visit a
+         * member twice; adding to `out` counts it once). */
+        struct setop_walk x = {op, sets, n, base, limit, NULL};
+        uint64_t cursor = 0;
+        do
+            cursor = set_scan(base, cursor, setop_visit, &x);
+        while (cursor != 0 && !(limit > 0 && x.out && set_len(x.out) >= limit));
+        return x.out;
     }
-    mem_free(all);
-    return out;
 }
 
 static void setop_reply(struct client *c, enum setop op)

@@ -997,7 +997,8 @@ static double aggregate(enum zagg agg, double acc, double val)
     return isnan(v) ? 0 : v; /* inf + -inf, or a NaN val */
 }
 
-typedef void zin_visit_fn(const char *m, size_t len, double score, void *ctx);
+/* Visit one member of an input; false stops the walk (ZINTERCARD's LIMIT). */
+typedef bool zin_visit_fn(const char *m, size_t len, double score, void *ctx);
 
 static void in_foreach(const struct zin *in, zin_visit_fn *fn, void *ctx)
 {
@@ -1006,8 +1007,8 @@ static void in_foreach(const struct zin *in, zin_visit_fn *fn, void *ctx)
     if (in->o->type == OBJ_SET) {
         struct set_member *all = set_members(in->o);
         size_t n = set_len(in->o);
-        for (size_t i = 0; i < n; i++)
-            fn(all[i].p, all[i].len, 1.0, ctx);
+        for (size_t i = 0; i < n && fn(all[i].p, all[i].len, 1.0, ctx); i++)
+            ;
         mem_free(all);
         return;
     }
@@ -1015,8 +1016,8 @@ static void in_foreach(const struct zin *in, zin_visit_fn *fn, void *ctx)
         struct zset_iter it;
         struct zset_elem el;
         zset_iter_init(&it, in->o, 0, false);
-        while (zset_iter_next(&it, &el))
-            fn(el.m, el.mlen, el.score, ctx);
+        while (zset_iter_next(&it, &el) && fn(el.m, el.mlen, el.score, ctx))
+            ;
     }
 }
 
@@ -1030,19 +1031,17 @@ struct zop_ctx {
     size_t limit;           /* ZINTERCARD: stop at this many (0 = none) */
 };
 
-static void zop_visit(const char *m, size_t len, double score, void *arg)
+static bool zop_visit(const char *m, size_t len, double score, void *arg)
 {
     struct zop_ctx *x = arg;
     double acc = weighted(score, x->ins[x->self].weight), cur;
-    if (x->limit && zset_len(x->out) >= x->limit)
-        return;
     if (x->op == ZOP_UNION) {
         /* As Redis: a member's first score has NaN as 0, later ones are
          * aggregated raw. */
         if (zset_score(x->out, m, len, &cur))
             acc = aggregate(x->agg, cur, score * x->ins[x->self].weight);
         (void)zset_set(&x->out, m, len, acc);
-        return;
+        return true;
     }
     for (int i = 0; i < x->nin; i++) {
         double s;
@@ -1051,7 +1050,7 @@ static void zop_visit(const char *m, size_t len, double score, void *arg)
             continue;
         has = in_has(&x->ins[i], m, len, &s);
         if (x->op == ZOP_DIFF ? has : !has)
-            return;
+            return true;
         /* Redis: only the first input's NaN (inf * 0) becomes 0; the
          * others are aggregated as they are (MIN/MAX then keep acc). */
         if (x->op == ZOP_INTER)
@@ -1060,6 +1059,7 @@ static void zop_visit(const char *m, size_t len, double score, void *arg)
     if (x->op == ZOP_DIFF)
         acc = score;
     (void)zset_set(&x->out, m, len, acc);
+    return !(x->limit && zset_len(x->out) >= x->limit);
 }
 
 /* Sort inputs by size, smallest first, keeping the order of equals (Redis

@@ -914,6 +914,29 @@ def test_sintercard(abc):
     assert c("SINTERCARD", "2", "a", "LIMIT") == integer(0)
 
 
+def test_set_algebra_on_big_sets_and_repeated_keys(c):
+    """Hash-table sets walked while other sets are looked up, the same key
+    given twice (the walked set is not looked up in itself: a lookup can
+    take a rehash step), and SINTERCARD's LIMIT stopping the walk early."""
+    a = ["m%d" % i for i in range(6000)]
+    b = ["m%d" % i for i in range(3000, 9000)]
+    for i in range(0, 6000, 1000):
+        c("SADD", "a", *a[i:i + 1000])
+        c("SADD", "b", *b[i:i + 1000])
+    assert c("SINTERCARD", "2", "a", "b") == integer(3000)
+    assert c("SINTERCARD", "2", "a", "b", "LIMIT", "5") == integer(5)
+    assert c("SINTERCARD", "2", "a", "a", "LIMIT", "7") == integer(7)
+    assert c("SINTERCARD", "2", "a", "a") == integer(6000)
+    assert c("SDIFF", "a", "a") == b"*0\r\n"
+    assert c("SDIFFSTORE", "d", "a", "b", "a") == integer(0)
+    assert c("SDIFFSTORE", "d", "a", "b") == integer(3000)
+    assert c("SINTERSTORE", "d", "a", "a", "b") == integer(3000)
+    assert c("SUNIONSTORE", "d", "a", "b", "a") == integer(9000)
+    assert c("SDIFFSTORE", "d", "b", "a") == integer(3000)
+    assert c("SISMEMBER", "d", "m8999") == integer(1)
+    assert c("SISMEMBER", "d", "m2999") == integer(0)
+
+
 @pytest.mark.parametrize("args,expected", [
     (("0", "a"), NUMKEYS),
     (("-1", "a"), NUMKEYS),

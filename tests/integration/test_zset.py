@@ -1373,6 +1373,21 @@ def test_set_operations(ab, c3, args, expected):
     assert c("ZINTERCARD", *keys) == integer(len(parse(c("ZINTER", *keys))))
 
 
+def test_zintercard_limit_on_big_sorted_sets(c):
+    """LIMIT stops the walk early and counts exactly; with and without a
+    set input, and the same key twice."""
+    build(c, "x", 3000, "skiplist")
+    c("ZADD", "y", *[v for i in range(1500, 4500) for v in (str(i), "m%d" % i)])
+    c("SADD", "s", *["m%d" % i for i in range(0, 3000, 3)])
+    assert c("ZINTERCARD", "2", "x", "y") == integer(1500)
+    for limit in ("1", "10", "1499", "1500", "1501"):
+        assert c("ZINTERCARD", "2", "x", "y", "LIMIT", limit) == \
+            integer(min(int(limit), 1500))
+    assert c("ZINTERCARD", "2", "x", "x", "LIMIT", "9") == integer(9)
+    assert c("ZINTERCARD", "3", "x", "y", "s", "LIMIT", "4") == integer(4)
+    assert c("ZINTERCARD", "3", "x", "y", "s") == integer(500)
+
+
 @pytest.mark.parametrize("name", ["ZUNION", "ZINTER", "ZDIFF"])
 def test_set_operation_errors(ab, name):
     c = ab
