@@ -6,6 +6,7 @@
  */
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/version.h"
 #include "server/durable.h"
 #include "server/server.h"
@@ -59,13 +60,15 @@ static int load_config(int argc, char **argv)
 static int arm_startup_errinj(void)
 {
     const char *spec = getenv("ENGRAM_ERRINJ");
-    char point[32], errname[16] = "EIO";
-    int n = 0;
+    char point[32], count[24], errname[16] = "EIO", extra[2];
+    long long n = 0;
+    int fields;
     if (!spec || !*spec)
         return 0;
-    if (sscanf(spec, "%31s %d %15s", point, &n, errname) < 2 || n < 1 ||
-        (strcmp(errname, "EIO") != 0 && strcmp(errname, "ENOSPC") != 0) ||
-        !durable_errinj(point, n, strcmp(errname, "ENOSPC") == 0 ? ENOSPC : EIO)) {
+    fields = sscanf(spec, "%31s %23s %15s %1s", point, count, errname, extra);
+    if (fields < 2 || fields > 3 || !util_str_to_ll(count, strlen(count), &n) || n < 1 ||
+        n > INT_MAX || (strcmp(errname, "EIO") != 0 && strcmp(errname, "ENOSPC") != 0) ||
+        !durable_errinj(point, (int)n, strcmp(errname, "ENOSPC") == 0 ? ENOSPC : EIO)) {
         fprintf(stderr, "ENGRAM_ERRINJ=\"%s\": expected \"<point> <N> [EIO|ENOSPC]\" with a "
                         "point this build injects (debug and ASan builds only)\n", spec);
         return -1;
