@@ -310,23 +310,17 @@ void cmd_randomkey(struct client *c)
 
 /* ---------------------------------------------------------- RENAME, MOVE */
 
-/*
- * Move entry e of src to key argv[new_arg] in dst,
- * keeping value and TTL. The destination key must be absent.
- */
-static void move_entry(struct client *c, struct db *src, struct db_entry *e, struct db *dst,
-                       int new_arg)
+/* A key for RENAME, MOVE or COPY. Looked up without saving its value for
+ * a transaction's undo log: these commands never change a value in place
+ * (they move, delete or copy it, and db.c logs that). */
+static struct db_entry *lookup_key(struct db *db, const struct client_arg *a)
 {
-    int64_t expire_ms = e->expire_ms;
-    struct obj *val = db_take_value(src, e);
-    struct db_entry *ne = db_add(dst, c->argv[new_arg].p, c->argv[new_arg].len, val);
-    if (expire_ms >= 0)
-        db_set_expire(dst, ne, expire_ms);
+    return db_lookup_write_logged(db, a->p, a->len);
 }
 
 static void rename_generic(struct client *c, bool nx)
 {
-    struct db_entry *src = db_lookup_write(c->db, c->argv[1].p, c->argv[1].len);
+    struct db_entry *src = lookup_key(c->db, &c->argv[1]);
     struct effect_arg args[3] = {EFFECT_LIT("RENAME"), arg_of(c, 1), arg_of(c, 2)};
     if (!src) {
         reply_error(c, "ERR no such key");
@@ -339,7 +333,7 @@ static void rename_generic(struct client *c, bool nx)
             reply_ok(c);
         return;
     }
-    struct db_entry *dst = db_lookup_write(c->db, c->argv[2].p, c->argv[2].len);
+    struct db_entry *dst = lookup_key(c->db, &c->argv[2]);
     if (dst) {
         if (nx) {
             reply_int(c, 0);
@@ -347,7 +341,7 @@ static void rename_generic(struct client *c, bool nx)
         }
         db_delete_entry(c->db, dst);
     }
-    move_entry(c, c->db, src, c->db, 2);
+    (void)db_move_entry(c->db, src, c->db, c->argv[2].p, c->argv[2].len);
     effect_add(c->db_index, 3, args);
     if (nx)
         reply_int(c, 1);
@@ -382,12 +376,12 @@ void cmd_move(struct client *c)
         reply_error(c, "ERR source and destination objects are the same");
         return;
     }
-    struct db_entry *e = db_lookup_write(c->db, c->argv[1].p, c->argv[1].len);
-    if (!e || db_lookup_write(dst, c->argv[1].p, c->argv[1].len)) {
+    struct db_entry *e = lookup_key(c->db, &c->argv[1]);
+    if (!e || lookup_key(dst, &c->argv[1])) {
         reply_int(c, 0);
         return;
     }
-    move_entry(c, c->db, e, dst, 1);
+    (void)db_move_entry(c->db, e, dst, c->argv[1].p, c->argv[1].len);
     int n = snprintf(id_str, sizeof(id_str), "%d", dst_id);
     struct effect_arg args[3] = {EFFECT_LIT("MOVE"), arg_of(c, 1), EFFECT_ARG(id_str, (size_t)n)};
     effect_add(c->db_index, 3, args);
@@ -444,14 +438,14 @@ void cmd_copy(struct client *c)
         reply_error(c, "ERR source and destination objects are the same");
         return;
     }
-    struct db_entry *src = db_lookup_write(c->db, c->argv[1].p, c->argv[1].len);
+    struct db_entry *src = lookup_key(c->db, &c->argv[1]);
     if (!src) {
         reply_int(c, 0);
         return;
     }
     /* src stays valid: at most the destination entry, another key or
      * another db, is deleted below. */
-    struct db_entry *old = db_lookup_write(dst, c->argv[2].p, c->argv[2].len);
+    struct db_entry *old = lookup_key(dst, &c->argv[2]);
     if (old) {
         if (!replace) {
             reply_int(c, 0);

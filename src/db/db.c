@@ -158,11 +158,17 @@ static void unlink_vol(struct db *db, struct db_entry *e, uint64_t hash)
 }
 
 /* Remove e from both tables and free it (value included). */
-static void remove_entry(struct db *db, struct db_entry *e, uint64_t hash, bool free_val)
+/* Take e out of db's tables (the entry itself stays allocated). */
+static void unlink_entry(struct db *db, struct db_entry *e, uint64_t hash)
 {
     if (e->expire_ms >= 0)
         unlink_vol(db, e, hash);
     ht_remove_node(&db->keys, &e->node, hash);
+}
+
+static void remove_entry(struct db *db, struct db_entry *e, uint64_t hash, bool free_val)
+{
+    unlink_entry(db, e, hash);
     if (undo_active() && undo_save_entry(db, e, free_val))
         free_val = false; /* the undo log keeps the value */
     if (free_val)
@@ -287,6 +293,34 @@ struct obj *db_take_value(struct db *db, struct db_entry *e)
     struct obj *val = e->val;
     remove_entry(db, e, db_hash(e->key, e->key_len), false);
     return val;
+}
+
+struct db_entry *db_move_entry(struct db *from, struct db_entry *e, struct db *to,
+                               const char *key, size_t len)
+{
+    int64_t expire_ms = e->expire_ms;
+    uint32_t lru = e->val->lru;
+    struct obj *val = e->val;
+    struct db_entry *ne;
+    char *src = NULL;
+    size_t src_len = e->key_len;
+    if (undo_active() && undo_move_wanted(from, e->key, e->key_len)) {
+        /* Log the move instead of a copy of the value (undo_moved). */
+        src = mem_alloc(src_len ? src_len : 1);
+        memcpy(src, e->key, src_len);
+        unlink_entry(from, e, db_hash(e->key, e->key_len));
+        mem_free(e);
+    } else {
+        remove_entry(from, e, db_hash(e->key, e->key_len), false);
+    }
+    ne = db_add(to, key, len, val);
+    if (expire_ms >= 0)
+        db_set_expire(to, ne, expire_ms);
+    if (src) {
+        undo_moved(from, src, src_len, expire_ms, lru, to, key, len);
+        mem_free(src);
+    }
+    return ne;
 }
 
 void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms)

@@ -106,6 +106,12 @@ void db_delete_entry(struct db *db, struct db_entry *e);
 /* Unlink an entry without freeing its value: caller takes ownership of the
  * returned value; the entry is freed. */
 struct obj *db_take_value(struct db *db, struct db_entry *e);
+/* Move entry e of `from`, value and TTL, to the key (key, len) of `to`,
+ * which must be absent (RENAME, MOVE); e is invalid afterwards. Returns the
+ * new entry. In a transaction the move itself is logged (undo_moved), not a
+ * copy of the value. */
+struct db_entry *db_move_entry(struct db *from, struct db_entry *e, struct db *to,
+                               const char *key, size_t len);
 
 /* Set (when_ms >= 0) or clear (-1) an entry's TTL. */
 void db_set_expire(struct db *db, struct db_entry *e, int64_t when_ms);

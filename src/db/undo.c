@@ -45,6 +45,7 @@ enum undo_kind {
     UNDO_TABLES,
     UNDO_SWAP,
     UNDO_TTL,
+    UNDO_MOVE,
     UNDO_LIST_PUSH,
     UNDO_LIST_POP,
     UNDO_LIST_SET,
@@ -59,7 +60,7 @@ struct undo_rec {
     struct ht_node node;  /* link in seen (KEY records) */
     enum undo_kind kind;  /* what to restore */
     struct db *db;        /* the database (KEY, TABLES) or first of a pair (SWAP) */
-    struct db *other;     /* second of a SWAP pair */
+    struct db *other;     /* second of a SWAP pair; MOVE: the destination db */
     struct db tables;     /* TABLES: the flushed tables, owned */
     struct obj *val;      /* KEY: owned value, NULL if the key was absent */
     int64_t expire_ms;    /* KEY, TTL: its TTL, -1 for none */
@@ -67,14 +68,15 @@ struct undo_rec {
     size_t count;         /* LIST_PUSH: elements pushed; LIST_SET, LIST_INSERT: the index */
     struct list_elem *elem; /* LIST_POP: the element popped; LIST_SET: the old one; owned */
     struct list_taken taken; /* LIST_TAKEN: the elements taken out, owned */
-    char *aux;            /* HASH_FIELD, *_MEMBER: field/member then old value, owned */
+    char *aux;            /* HASH_FIELD, *_MEMBER: field/member then old value; MOVE: the
+                           * destination key; owned */
     size_t aux_name;      /* ... bytes of the field/member in aux */
     size_t aux_value;     /* ... bytes of the old value after it (HASH_FIELD) */
     bool had;             /* ... whether the field/member was there */
     double score;         /* ZSET_MEMBER: its old score */
     uint32_t lru;         /* logged kinds: the value's LRU stamp before the change */
-    uint32_t key_len;     /* KEY: bytes */
-    char key[];           /* KEY: the key */
+    uint32_t key_len;     /* KEY, logged kinds: bytes */
+    char key[];           /* KEY, logged kinds: the key (MOVE: the source key) */
 };
 
 /* Lookup key of `seen`: the db pointer with the key bytes. */
@@ -218,6 +220,11 @@ void undo_save_ttl(struct db *db, struct db_entry *e)
         r->expire_ms = e->expire_ms;
 }
 
+bool undo_move_wanted(struct db *db, const char *key, size_t len)
+{
+    return undo_recording && !key_saved(db, key, len);
+}
+
 void undo_list_pushed(struct db *db, const char *key, size_t len, enum list_end end,
                       size_t count)
 {
@@ -271,6 +278,22 @@ static void set_aux(struct undo_rec *r, const char *name, size_t nlen, const cha
         memcpy(r->aux + nlen, v, vlen);
     r->aux_name = nlen;
     r->aux_value = vlen;
+}
+
+void undo_moved(struct db *from, const char *key, size_t len, int64_t expire_ms, uint32_t lru,
+                struct db *to, const char *to_key, size_t to_len)
+{
+    struct undo_rec *r = push(UNDO_MOVE, len);
+    struct undo_probe p = {to, to_key, to_len};
+    ASSERT(undo_recording && !key_saved(from, key, len));
+    r->db = from;
+    r->other = to;
+    r->key_len = (uint32_t)len;
+    memcpy(r->key, key, len);
+    r->expire_ms = expire_ms;
+    r->lru = lru;
+    set_aux(r, to_key, to_len, NULL, 0);
+    (void)ht_remove(&ulog.seen, &p, to_len, seen_hash_raw(to, to_key, to_len));
 }
 
 /*
@@ -401,6 +424,15 @@ static void restore(struct undo_rec *r)
         e = logged_entry(r);
         db_set_expire(r->db, e, r->expire_ms);
         break;
+    case UNDO_MOVE: {
+        /* Later records restored the destination as the move left it. */
+        struct db_entry *d = db_find_raw(r->other, r->aux, r->aux_name);
+        ASSERT(d != NULL && db_find_raw(r->db, r->key, r->key_len) == NULL);
+        e = db_add(r->db, r->key, r->key_len, db_take_value(r->other, d));
+        if (r->expire_ms >= 0)
+            db_set_expire(r->db, e, r->expire_ms);
+        break;
+    }
     case UNDO_LIST_PUSH:
         e = logged_entry(r);
         ASSERT(e->val->type == OBJ_LIST && list_len(e->val) >= r->count);

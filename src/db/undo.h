@@ -59,6 +59,15 @@ void undo_take_tables(struct db *db);
 void undo_save_swap(struct db *a, struct db *b);
 /* Before e's TTL changes (db_set_expire): saves only the TTL. */
 void undo_save_ttl(struct db *db, struct db_entry *e);
+/* db_move_entry: true if the key about to be moved needs saving (then the
+ * move is logged with undo_moved instead of a copy of the value). */
+bool undo_move_wanted(struct db *db, const char *key, size_t len);
+/* The value of (from, key), with TTL expire_ms and LRU stamp lru, was moved
+ * to (to, to_key) (RENAME, MOVE). Rollback moves it back. The destination
+ * is forgotten as saved: rollback needs it as the move left it, so later
+ * changes to it are saved again. */
+void undo_moved(struct db *from, const char *key, size_t len, int64_t expire_ms, uint32_t lru,
+                struct db *to, const char *to_key, size_t to_len);
 
 /* ---- Logged changes (O(change) instead of a copy of the value) -------
  *

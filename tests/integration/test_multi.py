@@ -1418,9 +1418,10 @@ def test_monitor_inside_exec_is_refused(c):
 # Lists are undone change by change (pushes and pops log their inverse,
 # LSET the old element, LINSERT the index, LREM and LTRIM the elements they
 # took with their indexes, TTL changes their old TTL) rather than by a copy
-# of the whole list: the random sequences below mix those with commands that
-# save the whole value (DEL, RENAME), with keys that are created, emptied
-# and deleted inside the transaction, and with SWAPDB/SELECT. Elements come
+# of the whole list (RENAME, RENAMENX and MOVE log the move itself, COPY and
+# DEL keep the value they replace or delete): the random sequences below mix
+# those with keys that are created, emptied and deleted inside the
+# transaction, and with SWAPDB/SELECT. Elements come
 # from a small alphabet, so LREM and LINSERT find what they look for.
 
 def replay_seed():
@@ -1493,6 +1494,8 @@ def random_list_op(rng):
         ("LTRIM", k, "1", "-2"), ("LTRIM", k, i, j),
         ("LINSERT", k, rng.choice(["BEFORE", "AFTER"]), v, "ins"), ("DEL", k), ("EXPIRE", k, "1000"), ("PERSIST", k),
         ("PEXPIRE", k, str(rng.randrange(100000, 200000))), ("RENAME", k, k2),
+        ("RENAMENX", k, k2), ("MOVE", k, rng.choice(["0", "1"])), ("COPY", k, k2, "REPLACE"),
+        ("COPY", k, k2, "DB", "1"),
         ("SWAPDB", "0", "1"), ("SELECT", "1"), ("SELECT", "0"),
         ("LMPOP", "2", k, k2, rng.choice(["LEFT", "RIGHT"]), "COUNT", "2"),
         ("BLPOP", k, k2, "0.01"), ("BRPOP", k, "0.01"),  # in MULTI: do not block

@@ -501,6 +501,30 @@ static void op_take(int d, int i, int d2, int j)
         db_set_expire(&fx.dbs[d2], e, moved.expire_ms);
 }
 
+/* RENAME / MOVE as the commands do it: the source looked up without saving
+ * (db_lookup_write_logged), an existing destination deleted, then
+ * db_move_entry, which logs the move in a transaction instead of a copy. */
+static void op_move(int d, int i, int d2, int j)
+{
+    char k[KEY_BYTES_MAX], k2[KEY_BYTES_MAX];
+    size_t klen = kname(i, k), k2len = kname(j, k2);
+    struct mkey *mk = m_lookup(d, i);
+    struct db_entry *e = db_lookup_write_logged(&fx.dbs[d], k, klen), *old;
+    struct mkey moved;
+    CHECK((e != NULL) == (mk != NULL), "db %d key %s: lookup disagrees with model", d, k);
+    if (!e || (d == d2 && i == j))
+        return;
+    moved = *mk;
+    mk->present = false;
+    old = db_lookup_write_logged(&fx.dbs[d2], k2, k2len);
+    CHECK((old != NULL) == (m_lookup(d2, j) != NULL), "db %d key %s: lookup disagrees", d2, k2);
+    if (old)
+        db_delete_entry(&fx.dbs[d2], old);
+    fx.m.keys[d2][j] = moved;
+    e = db_move_entry(&fx.dbs[d], e, &fx.dbs[d2], k2, k2len);
+    T_EQ_INT(e->expire_ms, moved.expire_ms);
+}
+
 /* GETDEL: db_take_value, and the caller frees the value. */
 static void op_take_free(int d, int i)
 {
@@ -1039,8 +1063,10 @@ static void random_op(void)
         op_append(d, i);
     else if (r < 790)
         op_replace(d, i);
-    else if (r < 840)
+    else if (r < 815)
         op_take(d, i, (int)rnd_below(DBS_COUNT), (int)rnd_below(RANDOM_KEYS_COUNT));
+    else if (r < 850)
+        op_move(d, i, (int)rnd_below(DBS_COUNT), (int)rnd_below(RANDOM_KEYS_COUNT));
     else if (r < 870)
         op_take_free(d, i);
     else if (r < 940)
