@@ -11,6 +11,8 @@
  *                                         (the value itself when removed)
  *   FLUSHDB/FLUSHALL of a database     -> the whole tables, moved, O(1)
  *   SWAPDB                             -> the pair, swapped back on undo
+ *   RENAME/MOVE of an unsaved key      -> the move, moved back on undo
+ *                                         (undo_moved)
  *
  * undo_rollback() restores these in reverse order, so the keyspace is
  * exactly what it was at undo_begin(). undo_commit() drops the saved state.
