@@ -24,6 +24,7 @@
 
 #include "cmd/cmd_util.h"
 #include "core/assert.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/hash.h"
@@ -392,11 +393,6 @@ static void reply_pair(struct client *c, const struct hash_pair *p, bool withval
         reply_bulk(c, p->v, p->vlen);
 }
 
-/* Rounds of random picks reply_few_random makes per field wanted, at most
- * (hash_random is O(1) but not exactly uniform over a hash table's fields,
- * so a stall is possible in theory; then the caller shuffles all). */
-#define RANDOM_FEW_TRIES_PER_FIELD 64
-
 /*
  * HRANDFIELD with a positive count of at most a third of the fields: k
  * distinct fields by repeated O(1) random picks, remembered in a set of
@@ -409,7 +405,7 @@ static bool reply_few_random(struct client *c, const struct obj *h, size_t k, bo
     struct hash_pair *got = mem_alloc(k * sizeof(*got));
     struct obj *seen = NULL;
     size_t have = 0;
-    for (size_t tries = 0; have < k && tries < k * RANDOM_FEW_TRIES_PER_FIELD; tries++) {
+    for (size_t tries = 0; have < k && tries < k * RANDOM_PICK_TRIES_PER_ITEM_MAX; tries++) {
         struct hash_pair p;
         hash_random(h, &p);
         if (!seen)

@@ -28,6 +28,7 @@
 
 #include "cmd/cmd_util.h"
 #include "core/assert.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/set.h"
@@ -236,7 +237,7 @@ static size_t *pick_distinct(size_t n, size_t k)
 static struct obj *pick_few(const struct obj *o, size_t k)
 {
     struct obj *got = NULL;
-    for (size_t tries = 0; tries < k * 64 + 64; tries++) {
+    for (size_t tries = 0; tries < (k + 1) * RANDOM_PICK_TRIES_PER_ITEM_MAX; tries++) {
         struct set_member m;
         set_random(o, &m);
         if (!got)

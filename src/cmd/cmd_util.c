@@ -12,6 +12,7 @@
 #include "cmd/cmd_util.h"
 
 #include "core/clock.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "server/block.h"
@@ -252,15 +253,10 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Rounds of cmd_pick_few_indexes: each keeps every new index it drew, and
- * with k * 3 < n at most a third of a round's draws repeat, so 64 rounds
- * fall short only with a vanishing probability. */
-#define PICK_FEW_ROUNDS_MAX 64
-
 size_t *cmd_pick_few_indexes(size_t n, size_t k)
 {
     size_t *idx = mem_alloc((k ? k : 1) * sizeof(*idx)), have = 0;
-    for (int round = 0; round < PICK_FEW_ROUNDS_MAX && have < k; round++) {
+    for (int round = 0; round < RANDOM_PICK_ROUNDS_MAX && have < k; round++) {
         size_t w = 0;
         for (size_t i = have; i < k; i++)
             idx[i] = (size_t)(util_rand_u64() % n);

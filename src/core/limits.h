@@ -137,3 +137,13 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
  * up to 100 times the last snapshot's size. Beyond that a restart would
  * replay a log far larger than the data; 0 turns the rule off. */
 #define WAL_SNAPSHOT_PERCENTAGE_MAX 10000
+
+/* Random distinct picks for a few of many (HRANDFIELD, ZRANDMEMBER with a
+ * positive count under a third of the size). cmd_pick_few_indexes draws in
+ * rounds, keeping every new index: with at most a third wanted, at most a
+ * third of a round's draws repeat, so 64 rounds fall short only with a
+ * vanishing probability. HRANDFIELD's random field picks are not exactly
+ * uniform over a hash table, so they get 64 tries per field wanted. Either
+ * way, running out falls back to a shuffle of the whole value. */
+#define RANDOM_PICK_ROUNDS_MAX 64
+#define RANDOM_PICK_TRIES_PER_ITEM_MAX 64
