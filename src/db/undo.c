@@ -19,12 +19,15 @@
  *   (2) While rolling back, the log is inactive: the db.c calls it makes
  *       to restore keys are not recorded.
  *   (3) A KEY record with val == NULL means "absent at that point".
- *   (4) Logged-change records (TTL, LIST_*, HASH_FIELD, *_MEMBER) are
- *       not in `seen`: they
- *       undo one change each, and are written only for keys not in `seen`
- *       (a saved value already restores everything after it). Rollback
- *       reaches each one with the key exactly as that change left it, so
- *       the key exists then.
+ *   (4) Logged-change records (TTL, MOVE, LIST_*, HASH_FIELD, *_MEMBER)
+ *       are not in `seen`: they undo one change each, and are written
+ *       only for keys not in `seen` (a saved value already restores
+ *       everything after it). Rollback reaches each one with the key
+ *       exactly as that change left it, so the key exists then.
+ *   (5) A MOVE record takes its destination key out of `seen` (the KEY
+ *       record stays on the stack): rollback needs the destination as the
+ *       move left it, so whatever the transaction does to it afterwards is
+ *       saved or logged again, and restored before the MOVE record.
  *
  * Threads
  *   Loop thread only.
@@ -390,7 +393,7 @@ static void free_rec(struct undo_rec *r)
         list_taken_free(&r->taken);
     else if (r->kind == UNDO_TABLES && r->tables.keys.type)
         db_destroy(&r->tables); /* committed: the flushed keys go now */
-    mem_free(r->aux); /* NULL unless HASH_FIELD / *_MEMBER */
+    mem_free(r->aux); /* NULL unless HASH_FIELD / *_MEMBER / MOVE */
     mem_free(r);
 }
 
