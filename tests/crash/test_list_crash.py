@@ -588,9 +588,11 @@ def verify(e, model, producers, consumers, ctx):
 def test_list_queue_survives_kill9(engram, fsync, rounds):
     rng = random.Random("%d/%s" % (SEED, fsync))
     print("ENGRAM_CRASH_SEED=%d" % SEED)
-    # Small wal-snapshot-bytes (its minimum): over the rounds automatic
-    # snapshots also cover the lists, and old WAL segments go.
-    e = engram("--save", "", "--appendfsync", fsync, "--wal-snapshot-bytes", "1mb")
+    # Small wal-snapshot-bytes (its minimum), and no wait for a share of the
+    # last snapshot's size: over the rounds automatic snapshots also cover
+    # the lists, and old WAL segments go.
+    e = engram("--save", "", "--appendfsync", fsync, "--wal-snapshot-bytes", "1mb",
+               "--wal-snapshot-percentage", "0")
     model = Model()
     producers = model.producers = [ProducerState(p) for p in range(PRODUCERS)]
     consumers = [ConsumerState(c) for c in range(CONSUMERS)]
