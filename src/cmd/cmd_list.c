@@ -410,7 +410,9 @@ void cmd_lpos(struct client *c)
     size_t n, scanned = 0;
     for (int i = 3; i < c->argc; i += 2) {
         long long v;
-        if (i + 1 >= c->argc) {
+        /* As Redis: the option's name is checked before its value. */
+        if (i + 1 >= c->argc || !(client_arg_is(c, i, "rank") || client_arg_is(c, i, "count") ||
+                                   client_arg_is(c, i, "maxlen"))) {
             reply_err_syntax(c);
             return;
         }

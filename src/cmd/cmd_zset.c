@@ -263,12 +263,23 @@ out:
     mem_free(scores);
 }
 
+/* ZADD's flag words. */
+static const char *const zadd_flags[] = {"nx", "xx", "gt", "lt", "ch", "incr"};
+
 void cmd_zincrby(struct client *c)
 {
     bool bad, exists;
     double incr, cur = 0, score;
     struct db_entry *e;
     struct obj *o;
+    /* As Redis, whose ZINCRBY is ZADD INCR: ZADD's flag words are taken as
+     * flags, which leaves one argument where a score and member are due. */
+    for (size_t i = 0; i < sizeof(zadd_flags) / sizeof(zadd_flags[0]); i++) {
+        if (client_arg_is(c, 2, zadd_flags[i])) {
+            reply_err_syntax(c);
+            return;
+        }
+    }
     if (!util_str_to_double(c->argv[2].p, c->argv[2].len, &incr)) {
         reply_err_not_float(c);
         return;
@@ -545,9 +556,14 @@ static bool parse_zrange_opts(struct client *c, int first, struct zrange *r, boo
         }
     }
     if (r->limited && r->by == BY_RANK) {
-        reply_error(c, "ERR syntax error, LIMIT is only supported in combination with either "
-                       "BYSCORE or BYLEX");
-        return false;
+        /* As Redis 7.0: a count of -1 (no limit) is accepted by rank, and
+         * then the offset is ignored too. */
+        if (r->count != -1) {
+            reply_error(c, "ERR syntax error, LIMIT is only supported in combination with "
+                           "either BYSCORE or BYLEX");
+            return false;
+        }
+        r->limited = false;
     }
     if (r->withscores && r->by == BY_LEX) {
         reply_error(c, "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
@@ -1036,10 +1052,13 @@ static bool zop_visit(const char *m, size_t len, double score, void *arg)
     struct zop_ctx *x = arg;
     double acc = weighted(score, x->ins[x->self].weight), cur;
     if (x->op == ZOP_UNION) {
-        /* As Redis: a member's first score has NaN as 0, later ones are
-         * aggregated raw. */
-        if (zset_score(x->out, m, len, &cur))
-            acc = aggregate(x->agg, cur, score * x->ins[x->self].weight);
+        /* As Redis 7.0: in a union every input's weighted score has NaN
+         * (inf * 0) as 0 before it is aggregated. */
+        if (zset_score(x->out, m, len, &cur)) {
+            acc = aggregate(x->agg, cur, acc);
+            if (acc == cur && signbit(acc) != signbit(cur))
+                (void)zset_del(&x->out, m, len); /* -0 + 0 is 0: zset_set keeps an equal score */
+        }
         (void)zset_set(&x->out, m, len, acc);
         return true;
     }

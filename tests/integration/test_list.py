@@ -579,6 +579,9 @@ def test_lpos_errors(c):
         assert c("LPOS", key, "a", "MAXLEN", "-1") == MAXLEN_NEGATIVE
         assert c("LPOS", key, "a", "RANK", "x") == NOT_INT
         assert c("LPOS", key, "a", "FOO", "1") == SYNTAX
+        # the option's name is checked before its value
+        assert c("LPOS", key, "a", "FOO", "bar") == SYNTAX
+        assert c("LPOS", key, "a", "RANK", "1", "FOO", "x") == SYNTAX
         assert c("LPOS", key, "a", "RANK") == SYNTAX
         assert c("LPOS", key, "a", "RANK", "1", "COUNT") == SYNTAX
     assert c("LPOS", "l") == arity("lpos")

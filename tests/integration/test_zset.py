@@ -28,7 +28,8 @@ ZCOUNT, ...) is read by a bare strtod(), so "", "(" and " 1" are accepted
 and 1e400 is inf; the range arguments are parsed before the key is looked
 up, but ZUNION & co. check the types of their inputs before their options;
 ZUNION/ZINTER aggregate the inputs smallest first, and in ZINTER a weighted
-score that is NaN (inf * 0) counts as 0 only for the first input.
+score that is NaN (inf * 0) counts as 0 only for the first input (in ZUNION,
+for every input); by rank, ZRANGE takes LIMIT only with a count of -1.
 
 Notes
   * ZRANGEBYLEX & co. on a set whose scores differ are unspecified in Redis
@@ -578,6 +579,11 @@ def test_zincrby(c, c3):
 
 def test_zincrby_errors(c):
     assert c("ZINCRBY", "z", "x", "a") == NOT_FLOAT
+    # Redis's ZINCRBY is ZADD INCR: ZADD's flag words are flags there,
+    # which leaves one argument for a score and member
+    for flag in ("NX", "xx", "GT", "lt", "CH", "incr"):
+        assert c("ZINCRBY", "z", flag, "a") == SYNTAX
+        assert c("ZINCRBY", "z", flag, "1") == SYNTAX
     assert c("ZINCRBY", "z", "1") == arity("zincrby")
     assert c("ZINCRBY", "z", "1", "a", "b") == arity("zincrby")
     assert c("SET", "s", "v") == OK
@@ -1451,6 +1457,39 @@ def test_zinter_weighted_nan_of_a_later_input(c, c3, agg, expected):
         == ws(("x", "inf"))
     assert c("ZINTER", "2", "a", "c", "WEIGHTS", "-1", "0", "AGGREGATE", "MAX", "WITHSCORES") \
         == ws(("x", "-5"))
+
+
+@pytest.mark.parametrize("agg,expected", [("SUM", "inf"), ("MIN", "0"), ("MAX", "inf")])
+def test_zunion_weighted_nan_of_every_input_is_0(c, c3, agg, expected):
+    """Unlike ZINTER, ZUNION makes a NaN weighted score (inf * 0) 0 for
+    every input before aggregating: inf + 0, min(inf, 0), max(inf, 0)."""
+    assert c("ZADD", "z", "inf", "a") == integer(1)
+    args = ("2", "z", "z", "WEIGHTS", "1", "0", "AGGREGATE", agg)
+    assert c("ZUNION", *args, "WITHSCORES") == ws(("a", expected))
+    assert c3("ZUNION", *args, "WITHSCORES") == ws(("a", expected), resp3=True)
+    assert c("ZUNIONSTORE", "d", *args) == integer(1)
+    assert zall(c, "d") == ws(("a", expected))
+    assert c("ZADD", "n", "-inf", "a") == integer(1)
+    assert c("ZUNION", "2", "n", "n", "WEIGHTS", "-1", "0", "AGGREGATE", "MIN", "WITHSCORES") \
+        == ws(("a", "0"))
+    # -0 + 0 is 0
+    assert c("ZADD", "p", "0", "b") == integer(1)
+    assert c("ZADD", "q", "0", "b") == integer(1)
+    assert c("ZUNION", "2", "p", "q", "WEIGHTS", "-1", "1", "WITHSCORES") == ws(("b", "0"))
+
+
+def test_zrange_by_rank_takes_limit_with_a_count_of_minus_1(c):
+    assert c("ZADD", "z", "1", "a", "2", "b", "3", "c") == integer(3)
+    for offset in ("0", "1", "5", "-1"):
+        assert c("ZRANGE", "z", "0", "-1", "LIMIT", offset, "-1") == array("a", "b", "c")
+        assert c("ZRANGE", "z", "0", "-1", "REV", "LIMIT", offset, "-1") == array("c", "b", "a")
+    assert c("ZRANGESTORE", "d", "z", "0", "1", "LIMIT", "1", "-1") == integer(2)
+    for count in ("-2", "0", "5"):
+        assert c("ZRANGE", "z", "0", "-1", "LIMIT", "0", count) == LIMIT_RANK
+    # with -1 there is no error, so the others show
+    assert c("SET", "s", "v") == OK
+    assert c("ZRANGE", "s", "0", "1", "LIMIT", "0", "-1") == WRONGTYPE
+    assert c("ZRANGE", "z", "x", "1", "LIMIT", "0", "-1") == NOT_INT
 
 
 @pytest.mark.parametrize("agg,expected", [("SUM", "0"), ("MIN", "5"), ("MAX", "7")])
