@@ -745,9 +745,9 @@ void cmd_incrbyfloat(struct client *c)
     len = util_ld_to_str(out, sizeof(out), value, true);
     ASSERT(len > 0);
     if (e)
-        db_replace_value(c->db, e, obj_new_string(out, (size_t)len)); /* keeps the TTL */
+        db_replace_value(c->db, e, obj_new_string_bytes(out, (size_t)len)); /* keeps the TTL */
     else
-        db_add(c->db, c->argv[1].p, c->argv[1].len, obj_new_string(out, (size_t)len));
+        db_add(c->db, c->argv[1].p, c->argv[1].len, obj_new_string_bytes(out, (size_t)len));
     /* The float arithmetic is not replayed: the effect is the result. */
     effect_set(c, 1, out, (size_t)len, true, -1);
     reply_bulk(c, out, (size_t)len);

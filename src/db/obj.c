@@ -46,10 +46,15 @@ struct obj *obj_new_int(long long v)
 struct obj *obj_new_string(const void *p, size_t len)
 {
     long long v;
-    struct obj *o;
     /* 20 bytes holds every long long, as Redis's int encoding check. */
     if (len <= 20 && util_str_to_ll(p, len, &v))
         return obj_new_int(v);
+    return obj_new_string_bytes(p, len);
+}
+
+struct obj *obj_new_string_bytes(const void *p, size_t len)
+{
+    struct obj *o;
     ASSERT(len <= UINT32_MAX);
     o = alloc_obj(OBJ_STRING, len <= OBJ_EMBSTR_BYTES_MAX ? OBJ_ENC_EMBSTR : OBJ_ENC_RAW, len);
     if (len)

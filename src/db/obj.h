@@ -42,6 +42,8 @@ _Static_assert(sizeof(struct obj) == 8, "object header is 8 bytes");
 /* A new string value holding a copy of p[0..len). Int-encoded when p is a
  * canonical decimal long long. Caller owns; free with obj_delete(). */
 struct obj *obj_new_string(const void *p, size_t len);
+/* The same, never int-encoded (INCRBYFLOAT's result, as Redis). */
+struct obj *obj_new_string_bytes(const void *p, size_t len);
 /* NULL if len bytes cannot be allocated (client-chosen sizes). */
 struct obj *obj_try_new_raw(size_t len);
 struct obj *obj_new_int(long long v);

@@ -974,6 +974,18 @@ def test_incrbyfloat_missing_key(r, c):
     assert r.mget("a", "b", "c") == [b"1", b"1.5", b"-0.1"]
 
 
+def test_incrbyfloat_result_is_a_string_even_when_integral(r, c):
+    """As Redis: INCRBYFLOAT stores its result as a string (embstr), not an
+    integer, also on an existing key; INCR on it still works."""
+    assert c.call("INCRBYFLOAT", "a", "-1.5e10") == bulk(b"-15000000000")
+    assert c.call("OBJECT", "ENCODING", "a") == bulk(b"embstr")
+    assert c.call("SET", "b", "5") == b"+OK\r\n"
+    assert c.call("INCRBYFLOAT", "b", "1") == bulk(b"6")
+    assert c.call("OBJECT", "ENCODING", "b") == bulk(b"embstr")
+    assert c.call("INCR", "b") == b":7\r\n"
+    assert c.call("OBJECT", "ENCODING", "b") == bulk(b"int")
+
+
 def test_incrbyfloat_long_double_precision(r, c):
     # Redis uses long double and prints 17 decimals: artifacts are visible.
     r.set("f", "10.5")
