@@ -111,6 +111,19 @@ def test_bgsave_with_appendonly_no_is_an_error():
         srv.stop()
 
 
+def snapshot_files(srv):
+    return set(glob.glob(os.path.join(srv.dir, "snap", "*.snap")))
+
+
+def wait_new_snapshot(srv, c, old=frozenset()):
+    """Wait until a snapshot file not in `old` exists and BGSAVE is done."""
+    deadline = time.monotonic() + 10
+    while not (snapshot_files(srv) - old):
+        assert time.monotonic() < deadline, "no automatic snapshot"
+        time.sleep(0.05)
+    wait_bgsave_done(c)
+
+
 def test_automatic_snapshot_by_wal_size():
     srv = Server(args=["--wal-snapshot-bytes", "1mb"])
     try:
@@ -119,11 +132,7 @@ def test_automatic_snapshot_by_wal_size():
         for i in range(3000):
             p.set("key:%d" % i, "x" * 500)
         p.execute()
-        deadline = time.monotonic() + 10
-        while not glob.glob(os.path.join(srv.dir, "snap", "*.snap")):
-            assert time.monotonic() < deadline, "no automatic snapshot"
-            time.sleep(0.05)
-        wait_bgsave_done(c)
+        wait_new_snapshot(srv, c)
         assert info(c)["rdb_last_bgsave_status"] == "ok"
     finally:
         srv.stop()
@@ -143,16 +152,6 @@ def test_automatic_snapshot_waits_for_a_share_of_the_last_snapshot():
             p.set("%s:%d" % (prefix, i), value)
         p.execute()
 
-    def snaps():
-        return set(glob.glob(os.path.join(srv.dir, "snap", "*.snap")))
-
-    def wait_new_snapshot(old):
-        deadline = time.monotonic() + 10
-        while not (snaps() - old):
-            assert time.monotonic() < deadline, "no automatic snapshot"
-            time.sleep(0.05)
-        wait_bgsave_done(c)
-
     try:
         c = srv.client()
         assert c.config_get("wal-snapshot-percentage") == {"wal-snapshot-percentage": "100"}
@@ -163,21 +162,21 @@ def test_automatic_snapshot_waits_for_a_share_of_the_last_snapshot():
         wait_bgsave_done(c)
         base = int(info(c)["snapshot_bytes"])
         assert base > 6000 * 1000
-        before = snaps()
+        before = snapshot_files(srv)
         # ~2.7 MB of WAL: past wal-snapshot-bytes, short of the snapshot's size
         write(2500, "more")
         time.sleep(1.0)  # ten cron runs at hz 10
         assert int(info(c)["rdb_bgsave_in_progress"]) == 0
-        assert snaps() == before
+        assert snapshot_files(srv) == before
         # past the snapshot's size: a snapshot starts
         write(4000, "more2")
-        wait_new_snapshot(before)
+        wait_new_snapshot(srv, c, before)
         assert int(info(c)["snapshot_bytes"]) > base
         # with the share off, 1 MB of WAL is enough again
         assert c.config_set("wal-snapshot-percentage", 0)
-        before = snaps()
+        before = snapshot_files(srv)
         write(1100, "more3")
-        wait_new_snapshot(before)
+        wait_new_snapshot(srv, c, before)
         with pytest.raises(redis.ResponseError):
             c.config_set("wal-snapshot-percentage", 10001)
         with pytest.raises(redis.ResponseError):
