@@ -27,6 +27,13 @@
 /* A read(2) takes at most this much at once; larger bulks are read into a
  * buffer sized for them. */
 #define READ_CHUNK_BYTES (16u * 1024)
+/* Pipelined requests looked at ahead, and keys prefetched, per batch
+ * (prefetch.h): 16 covers a typical client pipeline; more would let the
+ * first prefetched lines leave the cache before their command runs. */
+#define PREFETCH_COMMANDS_MAX 16
+#define PREFETCH_KEYS_MAX 32
+/* Argument slots the look-ahead parser keeps between batches. */
+#define PREFETCH_PARSER_KEEP_ARGS 1024
 /* Records waiting for the WAL thread (the open batch): past this the loop
  * stops executing commands from clients until the batch is handed over
  * (back-pressure when the disk is slower than the clients). */

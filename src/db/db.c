@@ -98,6 +98,26 @@ uint64_t db_hash(const void *key, size_t len)
     return util_hash(key, len, hash_seed);
 }
 
+void db_prefetch(const struct db *db, uint64_t hash, int stage)
+{
+    const struct db_entry *e;
+    switch (stage) {
+    case 0:
+        ht_prefetch_bucket(&db->keys, hash);
+        break;
+    case 1:
+        ht_prefetch_head(&db->keys, hash);
+        break;
+    default:
+        /* The bucket's first entry is the key's own unless the bucket
+         * holds several; only a hint, so no key compare. */
+        e = (const struct db_entry *)ht_prefetch_head(&db->keys, hash);
+        if (e && e->val)
+            __builtin_prefetch(e->val);
+        break;
+    }
+}
+
 void db_create(struct db *db, int id)
 {
     db->id = id;

@@ -72,6 +72,14 @@ static inline size_t db_expires_count(const struct db *db)
 }
 
 uint64_t db_hash(const void *key, size_t len);
+/*
+ * Memory prefetch for a batch of keys about to be looked up (pipelined
+ * commands): call stage 0 for every key of the batch, then stage 1 for
+ * every key, then stage 2, then do the lookups. Stage 0 starts loading the
+ * bucket slot, 1 the first entry of the bucket, 2 that entry's value.
+ * Hints only: nothing changes, a wrong guess costs one cache line.
+ */
+void db_prefetch(const struct db *db, uint64_t hash, int stage);
 
 /*
  * Look up a key, deleting it first if it has expired. Returns a borrowed

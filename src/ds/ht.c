@@ -87,6 +87,25 @@ static void finish_rehash(struct ht *h)
     h->rehash_idx = -1;
 }
 
+/*
+ * Prefetch for the steps to come. Moving a bucket waits for memory twice
+ * per node (the node, to hash its key, and its slot in the new table), and
+ * a keyed operation moves one bucket, so the next step runs a whole command
+ * later: time enough for the lines asked for here to arrive. This asks for
+ * the first node of the bucket after next, and the new-table slot of the
+ * next bucket's first node, which the previous step asked for.
+ */
+static void rehash_prefetch(const struct ht *h)
+{
+    size_t i = (size_t)h->rehash_idx;
+    if (i + 2 < h->sizes[0] && h->tables[0][i + 2])
+        __builtin_prefetch(h->tables[0][i + 2]);
+    if (i + 1 < h->sizes[0] && h->tables[0][i + 1]) {
+        uint64_t hash = h->type->hash_node(h->tables[0][i + 1]);
+        __builtin_prefetch(&h->tables[1][hash & (h->sizes[1] - 1)], 1);
+    }
+}
+
 bool ht_rehash_step(struct ht *h, size_t buckets)
 {
     size_t empty_left = buckets * HT_EMPTY_VISITS_PER_STEP;
@@ -119,6 +138,7 @@ bool ht_rehash_step(struct ht *h, size_t buckets)
         finish_rehash(h);
         return false;
     }
+    rehash_prefetch(h);
     return true;
 }
 

@@ -53,6 +53,56 @@ static inline bool ht_is_rehashing(const struct ht *h)
 
 /* Borrowed pointer to the node with this key, or NULL. Does one rehash step. */
 struct ht_node *ht_find(struct ht *h, const void *key, size_t len, uint64_t hash);
+/*
+ * Prefetch hints for a lookup of this hash that comes soon, so a batch of
+ * lookups (pipelined commands) waits for memory once instead of once per
+ * key. ht_prefetch_bucket() starts loading the bucket slots the hash may
+ * live in; ht_prefetch_head(), called after it (when the slots have
+ * arrived), starts loading the first node of those buckets and returns the
+ * first of them (or NULL). Neither changes the table nor does a rehash step.
+ *
+ * ht_slots_of() puts in slots[] the buckets ht_find() walks for hash, in
+ * its order, and returns how many (0 to 2): while rehashing, a bucket of
+ * tables[0] below rehash_idx has moved (ht.c invariant 1), and nodes
+ * inserted since the rehash began are in tables[1].
+ */
+static inline int ht_slots_of(const struct ht *h, uint64_t hash, struct ht_node **slots[2])
+{
+    size_t idx;
+    int n = 0;
+    if (h->sizes[0] == 0)
+        return 0;
+    idx = hash & (h->sizes[0] - 1);
+    if (!ht_is_rehashing(h) || (int64_t)idx >= h->rehash_idx)
+        slots[n++] = &h->tables[0][idx];
+    if (ht_is_rehashing(h))
+        slots[n++] = &h->tables[1][hash & (h->sizes[1] - 1)];
+    return n;
+}
+
+static inline void ht_prefetch_bucket(const struct ht *h, uint64_t hash)
+{
+    struct ht_node **slots[2];
+    int n = ht_slots_of(h, hash, slots);
+    for (int i = 0; i < n; i++)
+        __builtin_prefetch(slots[i]);
+}
+
+static inline struct ht_node *ht_prefetch_head(const struct ht *h, uint64_t hash)
+{
+    struct ht_node **slots[2], *first = NULL;
+    int n = ht_slots_of(h, hash, slots);
+    for (int i = 0; i < n; i++) {
+        struct ht_node *head = *slots[i];
+        if (head) {
+            __builtin_prefetch(head);
+            if (!first)
+                first = head;
+        }
+    }
+    return first;
+}
+
 /* Insert a node whose key is not in the table (caller checked). */
 void ht_insert(struct ht *h, struct ht_node *n, uint64_t hash);
 /* Unlink and return the node with this key, or NULL. The caller owns it. */

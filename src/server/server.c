@@ -45,6 +45,7 @@
 #include "db/zset.h"
 #include "server/block.h"
 #include "server/multi.h"
+#include "server/prefetch.h"
 #include "server/reply.h"
 
 #include <errno.h>
@@ -316,6 +317,7 @@ static void unpause_unlink(struct client *c)
 
 static void process_input(struct client *c)
 {
+    int prefetched = 0; /* requests after the current one already prefetched */
     while (c->qpos < c->qbuf.len &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))) {
         int64_t rc;
@@ -334,6 +336,10 @@ static void process_input(struct client *c)
         }
         load_argv(c);
         c->qpos += (size_t)rc;
+        if (prefetched > 0)
+            prefetched--;
+        else if (c->qpos < c->qbuf.len)
+            prefetched = prefetch_requests(c, c->qbuf.data + c->qpos, c->qbuf.len - c->qpos);
         if (c->argc > 0)
             execute(c);
     }
@@ -766,6 +772,7 @@ int server_init(void)
     memcpy(&hash_seed, seed, sizeof(hash_seed));
     db_module_init(hash_seed);
     cmd_init();
+    prefetch_init();
     multi_init();
     log_set_level((enum log_level)server.cfg.loglevel);
     rc = make_dirs(server.cfg.dir);
@@ -824,6 +831,7 @@ void server_free(void)
     mem_free(server.dbs);
 #endif
     ev_destroy(&server.ev);
+    prefetch_free();
     log_warning("engram is now ready to exit, bye bye...");
     config_destroy(&server.cfg);
     mem_free(server.config_file);

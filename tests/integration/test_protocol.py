@@ -810,6 +810,37 @@ def test_pipeline_10000_commands_in_one_write(flushed):
         assert r.next() == b":%d\r\n" % len(model)
 
 
+def test_pipeline_mixed_batch_keys_and_databases(flushed):
+    """One write holding what the loop's key look-ahead (prefetch.c) reads
+    over: SELECT switching databases mid-batch, multi-key commands with more
+    keys than one look-ahead batch takes, an MSET larger than the look-ahead
+    parser keeps, wrong arity and unknown commands, and a request split at
+    the end. The replies and the data are those of running them one by one."""
+    big = []
+    for i in range(1500):
+        big += ["b%d" % i, "v%d" % i]
+    reqs = [cmd("SET", "a", "0"), cmd("SELECT", "3"), cmd("SET", "a", "3"),
+            cmd("MSET", *big), cmd("GET", "b1499"), cmd("GET"), cmd("NOSUCH", "a"),
+            cmd("DEL", *["b%d" % i for i in range(40)]), cmd("SELECT", "0"),
+            cmd("INCR", "a"), cmd("MGET", "a", "b0", "b41")]
+    expected = [b"+OK\r\n", b"+OK\r\n", b"+OK\r\n", b"+OK\r\n", b"$5\r\nv1499\r\n",
+                b"-ERR wrong number of arguments for 'get' command\r\n",
+                b"-ERR unknown command 'NOSUCH', with args beginning with: 'a' \r\n",
+                b":40\r\n", b"+OK\r\n", b":1\r\n", b"*3\r\n$1\r\n1\r\n$-1\r\n$-1\r\n"]
+    tail = cmd("SELECT", "3")
+    payload = b"".join(reqs * 3) + tail[:5]
+    with flushed.raw(timeout=10) as s:
+        s.sendall(payload)
+        r = ReplyReader(s, timeout=20)
+        for rnd in range(3):
+            for i, exp in enumerate(expected):
+                got = r.next()
+                assert got == exp, "round %d reply %d: %r != %r" % (rnd, i, got, exp)
+        s.sendall(tail[5:] + cmd("MGET", "a", "b41", "b1"))
+        assert r.next() == b"+OK\r\n"
+        assert r.next() == b"*3\r\n$1\r\n3\r\n$3\r\nv41\r\n$-1\r\n"
+
+
 def test_pipeline_inline_commands(flushed):
     n = 2000
     payload = b"".join(b"INCR counter\r\n" for _ in range(n)) + b"GET counter\r\n"

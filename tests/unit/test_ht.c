@@ -371,6 +371,55 @@ TEST(ht_grow_rehash_steps)
     model_destroy(&m);
 }
 
+/* The prefetch hints look in the buckets ht_find() walks: every present key
+ * is in one of the chains ht_slots_of() names (else the prefetch would load
+ * the wrong lines, silently), and ht_prefetch_head() returns the first
+ * non-empty chain's head. */
+static void check_slots(struct model *m)
+{
+    for (uint64_t k = 0; k < m->n; k++) {
+        struct ht_node **slots[2], *head = NULL;
+        size_t steps = 0;
+        bool found = false;
+        int n;
+        if (!m->present[k])
+            continue;
+        n = ht_slots_of(&m->h, hash_of(m, k), slots);
+        T_ASSERT(ht_is_rehashing(&m->h) ? n == 1 || n == 2 : n == 1);
+        for (int i = 0; i < n; i++) {
+            if (!head)
+                head = *slots[i];
+            for (struct ht_node *x = *slots[i]; x && !found; x = x->next) {
+                found = x == &m->keys[k].node;
+                T_ASSERT(++steps <= m->count);
+            }
+        }
+        T_ASSERT(found);
+        T_ASSERT(ht_prefetch_head(&m->h, hash_of(m, k)) == head);
+    }
+}
+
+TEST(ht_slots_of_follow_rehash)
+{
+    struct model m;
+    struct ht_node **slots[2];
+    size_t steps = 0;
+    uint64_t k;
+    model_create(&m, &type_good, 3000);
+    T_EQ_INT(ht_slots_of(&m.h, 42, slots), 0); /* no bucket array yet */
+    k = fill_until_rehashing(&m, 1000);
+    check_slots(&m);
+    /* Inserts while rehashing land in tables[1], ahead of rehash_idx too. */
+    while (ht_rehash_step(&m.h, 7)) {
+        if (k < m.n)
+            insert_key(&m, k++);
+        check_slots(&m);
+        T_ASSERT(++steps < 100000);
+    }
+    check_slots(&m);
+    model_destroy(&m);
+}
+
 TEST(ht_insert_during_rehash_goes_to_new_table)
 {
     struct model m;
