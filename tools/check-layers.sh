@@ -2,7 +2,7 @@
 # tools/check-layers.sh - fail on an include that goes up the layer order
 # (STYLE.md C1). Each src/<layer>/ may include only the layers listed here.
 # Documented exceptions (docs/ARCHITECTURE.md): db -> proto (effects are
-# RESP-encoded), cmd -> server (a handler's context is the client).
+# encoded by proto/effect_codec), cmd -> server (a handler's context is the client).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

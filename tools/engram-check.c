@@ -20,8 +20,8 @@
  *     corrupt    anything else: a bad segment header, a bad batch in an
  *                older segment or followed by a valid one, an lsn out of
  *                sequence (within or across segments), a body that is not
- *                RESP arrays of bulk strings with a numeric db first. The
- *                server refuses to start.
+ *                whole effects (proto/effect_codec.h). The server refuses
+ *                to start.
  *
  *   The scanner is stricter than the server in two places, because the
  *   server never writes such data: an empty body, and zero bytes followed
@@ -58,12 +58,12 @@
  *
  * Threads
  *   Single-threaded. Reads only the WAL format code of src/storage, the
- *   RESP parser of src/proto and src/core; no server code is linked.
+ *   effect decoder of src/proto and src/core; no server code is linked.
  */
 #include "core/mem.h"
 #include "core/util.h"
 #include "core/varint.h"
-#include "proto/resp_parse.h"
+#include "proto/effect_codec.h"
 #include "storage/snap.h"
 #include "storage/io.h"
 #include "storage/recovery.h"
@@ -137,7 +137,7 @@ struct scan {
     FILE *notes;                 /* informational lines, or NULL */
     lsn_t from_lsn;              /* dump: first lsn to print */
     lsn_t to_lsn;                /* dump: last lsn to print, 0 = no limit */
-    struct resp_parser parser;   /* decodes bodies */
+    struct effect_view effect;   /* decodes bodies */
 };
 
 static void usage(FILE *out)
@@ -221,59 +221,21 @@ static void print_name(FILE *out, const char *s, size_t len)
         print_repr(out, s, len);
 }
 
-static void print_effect(FILE *out, const struct resp_parser *p, const char *buf)
+static void print_effect(FILE *out, const struct effect_view *v)
 {
-    fputs("db=", out);
-    fwrite(resp_arg_ptr(p, buf, 0), 1, p->args[0].len, out);
-    fputc(' ', out);
-    print_name(out, resp_arg_ptr(p, buf, 1), p->args[1].len);
-    for (int i = 2; i < p->argc; i++) {
+    fprintf(out, "db=%d ", v->db);
+    print_name(out, v->args[0].p, v->args[0].len);
+    for (int i = 1; i < v->argc; i++) {
         fputc(' ', out);
-        print_repr(out, resp_arg_ptr(p, buf, i), p->args[i].len);
+        print_repr(out, v->args[i].p, v->args[i].len);
     }
-}
-
-/* Parse the effect at buf[0..len). Bytes consumed, or -1 with why. */
-static int64_t parse_effect(struct resp_parser *p, const char *buf, size_t len, char *why,
-                            size_t cap)
-{
-    int64_t n;
-    long long db;
-    resp_parser_reset(p);
-    if (buf[0] != '*') {
-        snprintf(why, cap, "an effect does not start with a RESP array ('*')");
-        return -1;
-    }
-    n = resp_parse(p, buf, len);
-    if (n <= 0) {
-        snprintf(why, cap, "an effect is %s", n == 0 ? "truncated" : p->error);
-        return -1;
-    }
-    if (p->argc < 2) {
-        snprintf(why, cap, "an effect has %d elements (a db and a command are needed)", p->argc);
-        return -1;
-    }
-    for (int i = 0; i < p->argc; i++) {
-        /* The parser skips the two bytes after a bulk unchecked; check them. */
-        size_t end = p->args[i].off + p->args[i].len;
-        if (memcmp(buf + end, "\r\n", 2) != 0) {
-            snprintf(why, cap, "element %d of an effect is not followed by CRLF", i);
-            return -1;
-        }
-    }
-    if (!util_str_to_ll(resp_arg_ptr(p, buf, 0), p->args[0].len, &db) || db < 0) {
-        snprintf(why, cap, "an effect's database '%.*s' is not a number",
-                 (int)(p->args[0].len > 32 ? 32 : p->args[0].len), resp_arg_ptr(p, buf, 0));
-        return -1;
-    }
-    return n;
 }
 
 /*
  * Check that the body of r is one or more effects; if out is not NULL,
  * print them, separated by " ; ". 0, or -1 with the reason in why.
  */
-static int check_body(struct resp_parser *p, const struct wal_record *r, FILE *out, char *why,
+static int check_body(struct effect_view *v, const struct wal_record *r, FILE *out, char *why,
                       size_t cap)
 {
     size_t off = 0;
@@ -283,11 +245,15 @@ static int check_body(struct resp_parser *p, const struct wal_record *r, FILE *o
         return -1;
     }
     while (off < r->body_bytes) {
-        int64_t n = parse_effect(p, r->body + off, r->body_bytes - off, why, cap);
-        if (n < 0) return -1;
+        const char *reason;
+        int64_t n = effect_decode(r->body + off, r->body_bytes - off, v, &reason);
+        if (n < 0) {
+            snprintf(why, cap, "%s", reason);
+            return -1;
+        }
         if (out) {
             if (effects > 0) fputs(" ; ", out);
-            print_effect(out, p, r->body + off);
+            print_effect(out, v);
         }
         off += (size_t)n;
         effects++;
@@ -367,7 +333,7 @@ static bool scan_batch(struct scan *s, int seg, const uint8_t *p, uint64_t off,
     for (uint32_t i = 0; i < b->records && !s->stopped; i++) {
         struct wal_record r;
         size_t rec_size = wal_record_at(p + at, &r); /* checked by wal_decode_batch */
-        if (check_body(&s->parser, &r, NULL, why, sizeof(why)) != 0) {
+        if (check_body(&s->effect, &r, NULL, why, sizeof(why)) != 0) {
             set_problem(s, PROBLEM_CORRUPT, seg, off, b->first_lsn,
                         "invalid effects in the record of lsn %" PRIu64 " (offset %" PRIu64
                         "): %s", r.lsn, at, why);
@@ -511,14 +477,11 @@ static void scan_create(struct scan *s, const char *dir)
 {
     memset(s, 0, sizeof(*s));
     s->dir = dir;
-    resp_parser_create(&s->parser);
-    /* A record body is at most 4 GB; the server's bulk limit is a config. */
-    s->parser.bulk_bytes_max = UINT32_MAX;
 }
 
 static void scan_destroy(struct scan *s)
 {
-    resp_parser_destroy(&s->parser);
+    effect_view_free(&s->effect);
     mem_free(s->lsns);
 }
 
@@ -612,7 +575,7 @@ static int dump_record(struct scan *s, const struct wal_record *r)
     format_time(when, sizeof(when), r->time_ms);
     printf("lsn=%" PRIu64 " time=%s ", r->lsn, when);
     /* The scanner checked the body already; this decodes it again to print. */
-    (void)check_body(&s->parser, r, stdout, why, sizeof(why));
+    (void)check_body(&s->effect, r, stdout, why, sizeof(why));
     putchar('\n');
     return 0;
 }

@@ -6,7 +6,7 @@
  *   one at a time on the loop thread). effect_commit() closes the unit.
  *
  * Invariants
- *   (1) count is the number of RESP arrays in rec.
+ *   (1) count is the number of effects encoded in rec.
  *
  * Threads
  *   Loop thread only.
@@ -14,7 +14,6 @@
 #include "db/effect.h"
 
 #include "core/assert.h"
-#include "proto/resp_write.h"
 
 static struct buf rec;
 static int count;
@@ -46,10 +45,7 @@ void effect_add(int db, int argc, const struct effect_arg *args)
         observer(db, argc, args);
     if (!recording)
         return;
-    resp_w_array(&rec, argc + 1);
-    resp_w_bulk_ll(&rec, db);
-    for (int i = 0; i < argc; i++)
-        resp_w_bulk(&rec, args[i].p, args[i].len);
+    effect_encode(&rec, db, argc, args);
 }
 
 int effect_count(void)

@@ -11,23 +11,18 @@
  * the unit is counted (INFO's rdb_changes_since_last_save) and kept for
  * inspection by DEBUG EFFECTS.
  *
- * Encoding: each effect is a RESP array of bulk strings, the first element
- * being the database number, then the command and its arguments.
+ * Encoding: proto/effect_codec.h (the database number, then the command
+ * and its arguments, each length-prefixed); the WAL stores it as is.
  *
  * Threads: loop thread.
  */
 #include "core/buf.h"
+#include "proto/effect_codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct effect_arg {
-    const char *p; /* borrowed */
-    size_t len;    /* bytes */
-};
-#define EFFECT_ARG(p, len) ((struct effect_arg){(p), (len)})
-#define EFFECT_LIT(s) ((struct effect_arg){(s), sizeof(s) - 1})
 
 /* Called for every effect as it is added (recording or not): WATCH learns
  * here which keys were modified. NULL for none. */

@@ -90,7 +90,7 @@ static struct {
     lsn_t global_lsn;        /* a db-wide write not yet durable, or 0 */
     struct client *held;     /* clients with holds (doubly linked) */
     struct client replay;    /* private client for recovery */
-    struct resp_parser replay_parser; /* decodes record bodies */
+    struct effect_view replay_view;   /* the effect being replayed */
     uint64_t loaded_records; /* replayed at start */
     uint64_t loaded_keys;    /* from the snapshot at start */
     uint64_t snap_wal_bytes; /* wal bytes written when the last snapshot started */
@@ -665,63 +665,63 @@ static void loading_yield(void)
 
 /* ---- Recovery --------------------------------------------------------- */
 
-static int apply_effect(struct client *rc, char *err, size_t cap)
+/* Apply one decoded effect (v) with the replay client rc; 0, or -1 with the
+ * reason in err. */
+static int apply_effect(struct client *rc, const struct effect_view *v, char *err, size_t cap)
 {
-    long long db;
     const struct cmd_def *d;
-    if (rc->argc < 2 || !util_str_to_ll(rc->argv[0].p, rc->argv[0].len, &db) || db < 0 ||
-        db >= server.cfg.databases) {
-        snprintf(err, cap, "bad database in effect");
+    if (v->db >= server.cfg.databases) {
+        snprintf(err, cap, "effect on database %d, but databases is %d", v->db,
+                 server.cfg.databases);
         return -1;
     }
-    d = cmd_lookup(rc->argv[1].p, rc->argv[1].len);
+    d = cmd_lookup(v->args[0].p, v->args[0].len);
     if (!d || !d->fn || !(d->flags & CMD_WRITE)) {
-        snprintf(err, cap, "unknown effect '%.*s'", (int)rc->argv[1].len, rc->argv[1].p);
+        snprintf(err, cap, "unknown effect '%.*s'", (int)(v->args[0].len > 64 ? 64 : v->args[0].len),
+                 v->args[0].p);
         return -1;
     }
-    rc->db = &server.dbs[db];
-    rc->db_index = (int)db;
-    rc->argv++;
-    rc->argc--;
+    if (v->argc > rc->argv_cap) {
+        rc->argv = mem_realloc(rc->argv, (size_t)v->argc * sizeof(*rc->argv));
+        rc->argv_cap = v->argc;
+    }
+    for (int i = 0; i < v->argc; i++) {
+        rc->argv[i].p = v->args[i].p;
+        rc->argv[i].len = v->args[i].len;
+    }
+    rc->argc = v->argc;
+    rc->db = &server.dbs[v->db];
+    rc->db_index = v->db;
     rc->cmd = d;
     effect_begin();
     if ((d->arity > 0 && rc->argc != d->arity) || (d->arity < 0 && rc->argc < -d->arity))
         snprintf(err, cap, "wrong arity for effect '%s'", d->name);
     else
         d->fn(rc);
-    rc->argv--;
-    rc->argc++;
     return err[0] ? -1 : 0;
 }
 
 static int apply_record(void *ctx, const struct wal_record *r, char *err, size_t cap)
 {
     struct client *rc = ctx;
-    struct resp_parser *p = &dur.replay_parser;
     size_t off = 0;
     int result = 0;
     if ((r->lsn & 1023) == 0)
         loading_yield();
-    resp_parser_reset(p);
     err[0] = '\0';
     db_set_now(r->time_ms);
+    if (r->body_bytes == 0) {
+        snprintf(err, cap, "empty body (a record holds at least one effect)");
+        return -1;
+    }
     while (off < r->body_bytes && result == 0) {
-        int64_t n = resp_parse(p, r->body + off, r->body_bytes - off);
-        if (n <= 0 || p->is_inline) {
-            snprintf(err, cap, "effects are not complete RESP arrays");
-            result = -1;
-            break;
+        const char *why;
+        int64_t n = effect_decode(r->body + off, r->body_bytes - off, &dur.replay_view, &why);
+        if (n < 0) {
+            snprintf(err, cap, "%s", why);
+            return -1;
         }
-        if (p->argc > rc->argv_cap) {
-            rc->argv = mem_realloc(rc->argv, (size_t)p->argc * sizeof(*rc->argv));
-            rc->argv_cap = p->argc;
-        }
-        for (int i = 0; i < p->argc; i++) {
-            rc->argv[i].p = resp_arg_ptr(p, r->body + off, i);
-            rc->argv[i].len = p->args[i].len;
-        }
-        rc->argc = p->argc;
-        result = apply_effect(rc, err, cap);
+        result = apply_effect(rc, &dur.replay_view, err, cap);
         off += (size_t)n;
     }
     return result;
@@ -754,8 +754,9 @@ static int lock_dir(void)
 }
 
 /* Before replaying into an empty db 0, size it for the WAL at hand: one key
- * per ~64 bytes of log is an upper estimate for typical records, and it
- * saves rehashing the table again and again while it fills. */
+ * per ~48 bytes of log is an upper estimate for typical records (a SET of a
+ * 16-byte key is a 51-byte record), and it saves rehashing the table again
+ * and again while it fills. */
 static void presize_for_wal(void)
 {
     char path[4096];
@@ -769,8 +770,8 @@ static void presize_for_wal(void)
             bytes += (uint64_t)st.st_size;
     }
     mem_free(lsns);
-    if (db_size(&server.dbs[0]) == 0 && bytes / 64 > 1024)
-        db_reserve(&server.dbs[0], (size_t)(bytes / 64));
+    if (db_size(&server.dbs[0]) == 0 && bytes / 48 > 1024)
+        db_reserve(&server.dbs[0], (size_t)(bytes / 48));
 }
 
 static int replay(struct recovery_result *res)
@@ -783,15 +784,12 @@ static int replay(struct recovery_result *res)
     dur.replay.fd = -1;
     dur.replay.flags = CLIENT_REPLY_OFF;
     dur.replay.authenticated = true;
-    resp_parser_create(&dur.replay_parser);
-    dur.replay_parser.bulk_bytes_max = UINT64_MAX;
     dur.loading = true;
     effect_set_recording(false);
     rc = snapshot_load(&snap_lsn, &dur.loaded_keys);
     if (rc != 0) {
         dur.loading = false;
         effect_set_recording(true);
-        resp_parser_destroy(&dur.replay_parser);
         return -1;
     }
     presize_for_wal();
@@ -800,7 +798,7 @@ static int replay(struct recovery_result *res)
     dur.loading = false;
     effect_set_recording(true);
     mem_free(dur.replay.argv);
-    resp_parser_destroy(&dur.replay_parser);
+    effect_view_free(&dur.replay_view);
     if (rc != 0) {
         log_warning("Can't load the data: %s", err);
         return -1;

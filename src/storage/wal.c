@@ -5,7 +5,7 @@
  *
  *   segment file <dir>/wal/<first lsn, 20 digits>.wal
  *   +0  8  magic "ENGRMWAL"
- *   +8  4  format version (2)
+ *   +8  4  format version (3)
  *   +12 4  header bytes (32)
  *   +16 8  lsn of the first record in this segment
  *   +24 4  reserved, zero
@@ -18,13 +18,11 @@
  *   +24 4  crc32c of bytes 0..23
  *   +28 4  reserved, zero
  *   record:
- *   +0  4  record magic 0x4C415745 ("EWAL")
- *   +4  4  body bytes
- *   +8  8  lsn
- *   +16 8  time, unix ms (signed)
- *   +24 4  crc32c of header bytes 0..23 followed by the body
- *   +28 4  reserved, zero
- *   +32 .. body: the effects of one command/EXEC (effect.h encoding)
+ *   +0  4  body bytes
+ *   +4  8  lsn
+ *   +12 8  time, unix ms (signed)
+ *   +20 4  crc32c of header bytes 0..19 followed by the body
+ *   +24 .. body: the effects of one command/EXEC (proto/effect_codec.h)
  *
  * Design
  *   Group commit: the loop fills `open` (which starts with room for a batch
@@ -132,14 +130,12 @@ void wal_encode_header(uint8_t *hdr, lsn_t lsn, int64_t time_ms, const void *bod
                        uint32_t body_bytes)
 {
     uint32_t crc;
-    put32(hdr, WAL_RECORD_MAGIC);
-    put32(hdr + 4, body_bytes);
-    put64(hdr + 8, lsn);
-    put64(hdr + 16, (uint64_t)time_ms);
-    crc = crc32c(0, hdr, 24);
+    put32(hdr, body_bytes);
+    put64(hdr + 4, lsn);
+    put64(hdr + 12, (uint64_t)time_ms);
+    crc = crc32c(0, hdr, 20);
     crc = crc32c(crc, body, body_bytes);
-    put32(hdr + 24, crc);
-    put32(hdr + 28, 0);
+    put32(hdr + 20, crc);
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -158,17 +154,17 @@ int wal_decode(const uint8_t *p, size_t avail, struct wal_record *r, size_t *siz
         return WAL_DECODE_END;
     if (avail < WAL_RECORD_HEADER_BYTES)
         return all_zero(p, avail) ? WAL_DECODE_END : WAL_DECODE_TORN;
-    if (get32(p) != WAL_RECORD_MAGIC)
-        return all_zero(p, WAL_RECORD_HEADER_BYTES) ? WAL_DECODE_END : WAL_DECODE_TORN;
-    body_bytes = get32(p + 4);
-    if (get32(p + 28) != 0 || body_bytes > avail - WAL_RECORD_HEADER_BYTES)
+    if (all_zero(p, WAL_RECORD_HEADER_BYTES))
+        return WAL_DECODE_END;
+    body_bytes = get32(p);
+    if (body_bytes > avail - WAL_RECORD_HEADER_BYTES)
         return WAL_DECODE_TORN;
-    crc = crc32c(0, p, 24);
+    crc = crc32c(0, p, 20);
     crc = crc32c(crc, p + WAL_RECORD_HEADER_BYTES, body_bytes);
-    if (crc != get32(p + 24))
+    if (crc != get32(p + 20))
         return WAL_DECODE_TORN;
-    r->lsn = get64(p + 8);
-    r->time_ms = (int64_t)get64(p + 16);
+    r->lsn = get64(p + 4);
+    r->time_ms = (int64_t)get64(p + 12);
     r->body = (const char *)p + WAL_RECORD_HEADER_BYTES;
     r->body_bytes = body_bytes;
     *size_out = WAL_RECORD_HEADER_BYTES + body_bytes;
@@ -228,9 +224,9 @@ int wal_decode_batch(const uint8_t *p, size_t avail, struct wal_batch *b)
 
 size_t wal_record_at(const uint8_t *p, struct wal_record *r)
 {
-    r->body_bytes = get32(p + 4);
-    r->lsn = get64(p + 8);
-    r->time_ms = (int64_t)get64(p + 16);
+    r->body_bytes = get32(p);
+    r->lsn = get64(p + 4);
+    r->time_ms = (int64_t)get64(p + 12);
     r->body = (const char *)p + WAL_RECORD_HEADER_BYTES;
     return WAL_RECORD_HEADER_BYTES + r->body_bytes;
 }
@@ -258,7 +254,7 @@ bool wal_valid_batch_after(const uint8_t *p, size_t size, uint64_t off, lsn_t mi
         at = (uint64_t)(hit - p);
         if (size - at < WAL_BATCH_HEADER_BYTES || memcmp(hit, magic, 4) != 0)
             continue;
-        /* A real later batch starts at most one lsn per 32 bytes (the
+        /* A real later batch starts at most one lsn per 24 bytes (the
          * smallest record) after min_first: a header found inside some
          * value with a far-off lsn is not evidence. */
         if (batch_header_ok(hit) && get64(hit + 8) >= later_first &&

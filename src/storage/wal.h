@@ -27,10 +27,9 @@
 typedef uint64_t lsn_t;
 
 #define WAL_SEGMENT_MAGIC "ENGRMWAL"
-#define WAL_FORMAT_VERSION 2u
+#define WAL_FORMAT_VERSION 3u
 #define WAL_SEGMENT_HEADER_BYTES 32u
-#define WAL_RECORD_MAGIC 0x4C415745u /* "EWAL" little-endian */
-#define WAL_RECORD_HEADER_BYTES 32u
+#define WAL_RECORD_HEADER_BYTES 24u
 #define WAL_BATCH_MAGIC 0x54414245u /* "EBAT" little-endian */
 #define WAL_BATCH_HEADER_BYTES 32u
 
@@ -40,7 +39,7 @@ enum wal_fsync { WAL_FSYNC_ALWAYS = 0, WAL_FSYNC_EVERYSEC = 1, WAL_FSYNC_NO = 2 
 struct wal_record {
     lsn_t lsn;          /* log sequence number */
     int64_t time_ms;    /* wall clock when the command ran */
-    const char *body;   /* effects, RESP-encoded (effect.h) */
+    const char *body;   /* effects, proto/effect_codec.h encoding */
     uint32_t body_bytes;/* length of body */
 };
 
@@ -96,8 +95,9 @@ size_t wal_record_at(const uint8_t *p, struct wal_record *r);
  * is tried, since the bad batch's own length may be what is damaged, so
  * this is O(bytes) and runs only on a bad batch. Valid records after the
  * bad spot prove nothing: they may be the torn batch's own. A header whose
- * first lsn is further past min_first than one lsn per 32 bytes from off
- * does not count (no real batch can be there: it is data inside a value).
+ * first lsn is further past min_first than one lsn per 24 bytes (a record
+ * header) from off does not count (no real batch can be there: it is data
+ * inside a value).
  * When the bad batch's own header is intact (checksum and lsn), only the
  * bytes past the length it declares are searched, for a first lsn past its
  * records: a header-shaped value inside the torn batch is then not taken

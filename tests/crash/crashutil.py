@@ -9,8 +9,9 @@ of a crash test. Each start gets a fresh free port and its own log file
 
 Also here: a buffered RESP reader for raw-socket pipelining (each reply is
 seen the moment it arrives, so a test knows exactly which writes were
-acknowledged before a crash), and a reader for the WAL segment format of
-src/storage/wal.c / docs/formats/wal.md, used to tear and corrupt files.
+acknowledged before a crash), a reader for the WAL segment format (version
+3) of src/storage/wal.c / docs/formats/wal.md, used to tear and corrupt
+files, and effects_of, a decoder of the binary effects in a record body.
 
 free_port and server_binary come from tests/integration/conftest.py, loaded
 by file path under another module name. There is deliberately no
@@ -313,11 +314,14 @@ def _parse(buf, pos):
 
 # ---- WAL segment files (docs/formats/wal.md) -----------------------------
 
+WAL_VERSION = 3
 SEGMENT_HEADER = 32
 BATCH_HEADER = 32
 BATCH_MAGIC = 0x54414245
-RECORD_HEADER = 32
-RECORD_MAGIC = 0x4C415745
+# A record: u32 body size n (>= 1), u64 lsn, i64 time (unix ms), u32 CRC32C of
+# header bytes 0..19 followed by the body; then the n bytes of the body.
+RECORD_HEADER = 24
+DB_MAX = 2147483647
 
 _CRC_TABLE = []
 for _i in range(256):
@@ -367,11 +371,11 @@ def _read_batch(data, off, check_crc):
     for i in range(count):
         if at + RECORD_HEADER > end:
             return None
-        magic, n, lsn, time_ms, crc, res = struct.unpack_from("<IIQqII", data, at)
-        if magic != RECORD_MAGIC or res != 0 or at + RECORD_HEADER + n > end or lsn != first + i:
+        n, lsn, time_ms, crc = struct.unpack_from("<IQqI", data, at)
+        if n < 1 or at + RECORD_HEADER + n > end or lsn != first + i:
             return None
         body = data[at + RECORD_HEADER:at + RECORD_HEADER + n]
-        if check_crc and crc32c(body, crc32c(data[at:at + 24])) != crc:
+        if check_crc and crc32c(body, crc32c(data[at:at + 20])) != crc:
             return None
         records.append(Record(at, lsn, time_ms, body, off, end))
         at += RECORD_HEADER + n
@@ -388,7 +392,8 @@ def read_segment(path, check_crc=True):
         data = f.read()
     assert data[:8] == b"ENGRMWAL", "bad segment magic in %s" % path
     version, hdr_bytes, first_lsn, _res, hcrc = struct.unpack_from("<IIQII", data, 8)
-    assert (version, hdr_bytes) == (2, SEGMENT_HEADER)
+    assert (version, hdr_bytes) == (WAL_VERSION, SEGMENT_HEADER), \
+        "%s: format version %d, header size %d" % (path, version, hdr_bytes)
     assert hcrc == crc32c(data[:28])
     records, off = [], SEGMENT_HEADER
     while off + BATCH_HEADER <= len(data):
@@ -398,6 +403,58 @@ def read_segment(path, check_crc=True):
         records += batch
         off = batch[-1].batch_end
     return first_lsn, records, off
+
+
+def _varint(body, pos):
+    """(value, next pos) of the LEB128 varint at pos; AssertionError if it
+    is truncated or longer than 10 bytes (as core/varint.h)."""
+    v = 0
+    for i in range(10):
+        if pos + i >= len(body):
+            raise AssertionError("an effect is truncated: varint at %d of %r"
+                                 % (pos, body[:80]))
+        b = body[pos + i]
+        if i == 9 and b > 1:
+            raise AssertionError("varint longer than 64 bits at %d of %r" % (pos, body[:80]))
+        v |= (b & 0x7F) << (7 * i)
+        if not b & 0x80:
+            return v, pos + i + 1
+    raise AssertionError("varint longer than 10 bytes at %d of %r" % (pos, body[:80]))
+
+
+def effects_of(body):
+    """The effects of one record body (docs/formats/wal.md, format version 3):
+    a list of [db, COMMAND, arg1, ...], all bytes, db in decimal (b"0").
+
+    A body is one or more effects back to back; an effect is a varint db, a
+    varint k >= 1 (the command name and its arguments), then k times a
+    varint length and that many bytes. Raises AssertionError on a body that
+    is not valid (the checks of src/proto/effect_codec.c)."""
+    body = bytes(body)
+    if not body:
+        raise AssertionError("empty body (a record holds at least one effect)")
+    out, pos = [], 0
+    while pos < len(body):
+        db, pos = _varint(body, pos)
+        if db > DB_MAX:
+            raise AssertionError("an effect's database is out of range: %d in %r"
+                                 % (db, body[:80]))
+        k, pos = _varint(body, pos)
+        if k == 0:
+            raise AssertionError("an effect has no command: %r" % body[:80])
+        if k > len(body) - pos:
+            raise AssertionError("an effect has more elements than bytes left: %d in %r"
+                                 % (k, body[:80]))
+        eff = [str(db).encode()]
+        for _ in range(k):
+            n, pos = _varint(body, pos)
+            if n > len(body) - pos:
+                raise AssertionError("an effect is truncated: %d bytes at %d of %r"
+                                     % (n, pos, body[:80]))
+            eff.append(body[pos:pos + n])
+            pos += n
+        out.append(eff)
+    return out
 
 
 def assert_zero_tail(path, end):

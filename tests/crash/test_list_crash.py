@@ -59,7 +59,7 @@ import time
 
 import pytest
 
-from crashutil import RespConn, ServerExited, _parse, loaded_line, read_segment
+from crashutil import RespConn, ServerExited, _parse, effects_of, loaded_line, read_segment
 from crashutil import engram  # noqa: F401 (fixture)
 from crashutil import skip_against_redis
 
@@ -801,13 +801,7 @@ def wal_effects(e, first_lsn):
         for r in recs:
             if r.lsn < first_lsn:
                 continue
-            effs, pos = [], 0
-            while pos < len(r.body):
-                x = _parse(r.body, pos)
-                assert x is not None and isinstance(x[0], list), r
-                effs.append([v if isinstance(v, bytes) else str(v).encode() for v in x[0]])
-                pos = x[1]
-            out.append((r.lsn, effs))
+            out.append((r.lsn, effects_of(r.body)))
     return out
 
 

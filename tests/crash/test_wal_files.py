@@ -23,7 +23,8 @@ import time
 
 import pytest
 
-from crashutil import BATCH_HEADER, RECORD_HEADER, flip_byte, loaded_records, read_segment
+from crashutil import (BATCH_HEADER, RECORD_HEADER, effects_of, flip_byte, loaded_records,
+                       read_segment)
 from crashutil import assert_zero_tail
 from crashutil import engram  # noqa: F401 (fixture)
 from crashutil import skip_against_redis
@@ -83,10 +84,13 @@ def test_records_are_dense_and_canonical(engram):
     first, recs, end = read_segment(e.newest_wal())
     assert_zero_tail(e.newest_wal(), end)
     assert [r.lsn for r in recs] == [1, 2, 3, 4]
-    assert b"SET" in recs[0].body and b"PEXPIREAT" in recs[1].body.upper()
-    assert b"EXPIRE\r\n" not in recs[1].body.upper()
-    assert b"INCRBYFLOAT" not in recs[2].body.upper() and b"2.5" in recs[2].body
-    assert recs[3].body.endswith(b"$1\r\nb\r\n$1\r\n2\r\n")
+    effs = [effects_of(r.body) for r in recs]
+    cmds = [[x[1].upper() for x in e] for e in effs]
+    assert b"SET" in cmds[0] and b"PEXPIREAT" in cmds[1], effs
+    assert b"EXPIRE" not in cmds[1], effs
+    assert b"INCRBYFLOAT" not in recs[2].body.upper(), effs
+    assert any(b"2.5" in arg for x in effs[2] for arg in x[2:]), effs
+    assert effs[3][-1][-2:] == [b"b", b"2"], effs
     assert all(recs[i].time_ms <= recs[i + 1].time_ms for i in range(3))
 
 
@@ -132,7 +136,7 @@ def test_garbage_after_the_last_record_is_truncated(engram, garbage):
             data = f.read()
         rec = bytearray(data[recs[-1].batch_offset:recs[-1].batch_end])
         rec[8:16] = (KEYS + 1).to_bytes(8, "little")
-        rec[BATCH_HEADER + 8:BATCH_HEADER + 16] = (KEYS + 1).to_bytes(8, "little")
+        rec[BATCH_HEADER + 4:BATCH_HEADER + 12] = (KEYS + 1).to_bytes(8, "little")  # its lsn
         tail = bytes(rec[:len(rec) // 2] if garbage == "half-record" else rec[:BATCH_HEADER])
     with open(path, "r+b") as f:
         f.seek(os.path.getsize(path) if garbage == "after-zero-tail" else size)
@@ -149,8 +153,9 @@ def test_garbage_after_the_last_record_is_truncated(engram, garbage):
 def test_flipped_byte_in_last_batch_is_a_torn_tail(engram, where):
     e, path, recs = stopped_with_records(engram)
     last = recs[-1]
-    off = {"body": last.offset + RECORD_HEADER + 20, "header-lsn": last.offset + 8,
-           "crc": last.offset + 24, "batch-lsn": last.batch_offset + 8,
+    off = {"body": last.offset + RECORD_HEADER + len(last.body) // 2,
+           "header-lsn": last.offset + 4,
+           "crc": last.offset + 20, "batch-lsn": last.batch_offset + 8,
            "batch-crc": last.batch_offset + 24, "batch-length": last.batch_offset + 16}[where]
     flip_byte(path, off, 0x04)
     e.start()
@@ -274,15 +279,15 @@ def refused(e, path, rec):
     return out
 
 
-@pytest.mark.parametrize("where", ["body", "header-lsn", "crc", "magic", "reserved",
+@pytest.mark.parametrize("where", ["body", "header-lsn", "crc", "time",
                                    "batch-magic", "batch-count", "batch-lsn", "batch-length",
                                    "batch-crc", "batch-reserved"])
 def test_flipped_byte_in_early_batch_refuses_to_start(engram, where):
     e, path, recs = stopped_with_records(engram, 60)
     rec = recs[4]
     b = rec.batch_offset
-    off = {"body": rec.offset + RECORD_HEADER + 20, "header-lsn": rec.offset + 8,
-           "crc": rec.offset + 24, "magic": rec.offset, "reserved": rec.offset + 29,
+    off = {"body": rec.offset + RECORD_HEADER + len(rec.body) // 2,
+           "header-lsn": rec.offset + 4, "crc": rec.offset + 20, "time": rec.offset + 12,
            "batch-magic": b, "batch-count": b + 4, "batch-lsn": b + 8, "batch-length": b + 16,
            "batch-crc": b + 24, "batch-reserved": b + 29}[where]
     flip_byte(path, off, 0x10)
@@ -292,7 +297,7 @@ def test_flipped_byte_in_early_batch_refuses_to_start(engram, where):
 def test_flipped_length_field_in_early_record_refuses_to_start(engram):
     e, path, recs = stopped_with_records(engram, 60)
     rec = recs[4]
-    flip_byte(path, rec.offset + 4, 0x01)
+    flip_byte(path, rec.offset, 0x01)  # the body size, at offset 0 of the record
     refused(e, path, rec)
 
 
@@ -302,7 +307,7 @@ def test_zeroed_early_header_refuses_to_start(engram, what):
     rec = recs[4]
     with open(path, "r+b") as f:
         f.seek(rec.offset if what == "record" else rec.batch_offset)
-        f.write(b"\0" * RECORD_HEADER)
+        f.write(b"\0" * (RECORD_HEADER if what == "record" else BATCH_HEADER))
     refused(e, path, rec)
 
 
@@ -441,7 +446,7 @@ def test_random_damage_is_a_tail_cut_or_a_refusal(engram):
         if rng.random() < 0.6:
             off = rng.randrange(end + 4096)
             j = record_at(off) if off >= 32 else -1  # -1: the segment header
-            if 0 <= j < last and off - recs[j].offset in (4, 5, 6, 7):
+            if 0 <= j < last and off - recs[j].offset in (0, 1, 2, 3):  # body size
                 continue
             damaged = bytearray(pristine)
             damaged[off] ^= 1 << rng.randrange(8)

@@ -7,7 +7,7 @@ The tool is $ENGRAM_CHECK (default: build/asan/engram-check, built by
 `make asan`). Some cases need WAL files a server does not write in a short
 test (several segments, an lsn out of sequence, a bad body with a good
 checksum); those are built from the real records with the small encoder
-below, which follows docs/formats/wal.md.
+below, which follows docs/formats/wal.md (format version 3).
 """
 import glob
 import os
@@ -28,9 +28,10 @@ pytestmark = pytest.mark.skipif(conftest.AGAINST_REDIS, reason="engram's WAL onl
 
 CHECK = os.environ.get("ENGRAM_CHECK",
                        os.path.join(conftest.ROOT, "build", "asan", "engram-check"))
+WAL_VERSION = 3
 SEG_HEADER_BYTES = 32
 BATCH_HEADER_BYTES = 32
-REC_HEADER_BYTES = 32
+REC_HEADER_BYTES = 24
 SEG1 = "00000000000000000001.wal"
 TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
@@ -57,8 +58,8 @@ def crc32c(data, crc=0):
     return crc ^ 0xFFFFFFFF
 
 
-def seg_header(first_lsn):
-    h = b"ENGRMWAL" + struct.pack("<IIQI", 2, SEG_HEADER_BYTES, first_lsn, 0)
+def seg_header(first_lsn, version=WAL_VERSION):
+    h = b"ENGRMWAL" + struct.pack("<IIQI", version, SEG_HEADER_BYTES, first_lsn, 0)
     return h + struct.pack("<I", crc32c(h))
 
 
@@ -70,8 +71,9 @@ def batch(first_lsn, records):
 
 
 def bare_record(lsn, time_ms, body):
-    h = struct.pack("<IIQq", 0x4C415745, len(body), lsn, time_ms)
-    return h + struct.pack("<II", crc32c(body, crc32c(h)), 0) + body
+    """A record: body size, lsn, time, CRC32C of header bytes 0..19 and the body; the body."""
+    h = struct.pack("<IQq", len(body), lsn, time_ms)
+    return h + struct.pack("<I", crc32c(body, crc32c(h))) + body
 
 
 def record(lsn, time_ms, body):
@@ -79,12 +81,29 @@ def record(lsn, time_ms, body):
     return batch(lsn, [bare_record(lsn, time_ms, body)])
 
 
+def varint(v):
+    """Unsigned LEB128: 7 bits per byte, low bits first, the top bit set on all but the last."""
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | 0x80 if v else b)
+        if not v:
+            return bytes(out)
+
+
 def effect(db, *args):
-    parts = [str(db).encode()] + [a if isinstance(a, bytes) else str(a).encode() for a in args]
-    out = b"*%d\r\n" % len(parts)
-    for p in parts:
-        out += b"$%d\r\n%s\r\n" % (len(p), p)
-    return out
+    """One effect of a record body: varint db, varint k (the command and its
+    arguments), then k times a varint length and the bytes."""
+    parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+    return varint(db) + varint(len(parts)) + b"".join(varint(len(p)) + p for p in parts)
+
+
+def legacy_record(lsn, time_ms, body):
+    """A record of WAL format versions 1 and 2: a 32-byte header with a magic
+    and a reserved field (body: RESP arrays)."""
+    h = struct.pack("<IIQq", 0x4C415745, len(body), lsn, time_ms)
+    return h + struct.pack("<II", crc32c(body, crc32c(h)), 0) + body
 
 
 def read_records(path):
@@ -100,7 +119,7 @@ def read_records(path):
         end = off + BATCH_HEADER_BYTES + size
         at = off + BATCH_HEADER_BYTES
         for _ in range(count):
-            n, lsn, t = struct.unpack_from("<IQq", data, at + 4)
+            n, lsn, t = struct.unpack_from("<IQq", data, at)
             out.append((off, lsn, t, data[at + REC_HEADER_BYTES:at + REC_HEADER_BYTES + n], at,
                         end))
             at += REC_HEADER_BYTES + n
@@ -110,6 +129,9 @@ def read_records(path):
 
 def test_encoder_matches_the_format():
     assert crc32c(b"123456789") == 0xE3069283
+    assert effect(0, "SET", "k", "v") == b"\x00\x03\x03SET\x01k\x01v"
+    assert varint(0) == b"\x00" and varint(127) == b"\x7f" and varint(300) == b"\xac\x02"
+    assert len(bare_record(1, 0, b"x")) == REC_HEADER_BYTES + 1
 
 
 # ---- helpers -------------------------------------------------------------
@@ -468,12 +490,29 @@ def test_lsn_out_of_sequence_inside_a_batch(written):
         in out, out
 
 
+TRUNCATED = "an effect is truncated"
+
+
 @pytest.mark.parametrize("body,why", [
-    (b"SET foo bar\r\n", "does not start with a RESP array"),
-    (b"*2\r\n$1\r\n0\r\n$3\r\nSE", "truncated"),
-    (effect("x", "SET", "k", "v"), "is not a number"),
-    (effect(0), "elements"),
-    (b"", "empty body"),
+    # the last element's bytes run past the end of the body
+    (effect(0, "SET", "k", "v")[:-1], TRUNCATED),
+    # an element length larger than the bytes left
+    (b"\x00\x03\x03SET\x01k\x05v", TRUNCATED),
+    # a length varint cut in the middle (its top bit set on the body's last byte)
+    (b"\x00\x03\x03SET\x01k\x81", TRUNCATED),
+    # a good effect, then only the db of a second one
+    (effect(0, "SET", "k", "v") + b"\x00", TRUNCATED),
+    # k == 0, alone and after a good effect
+    (effect(0), "an effect has no command"),
+    (effect(0, "SET", "k", "v") + effect(1), "an effect has no command"),
+    # k larger than the bytes left
+    (b"\x00" + varint(1000) + b"\x03SET\x01k\x01v", "an effect has more elements than bytes left"),
+    (b"\x00\x09\x03SET\x01k\x01v", "an effect has more elements than bytes left"),
+    # db > 2147483647
+    (effect(2147483648, "SET", "k", "v"), "an effect's database is out of range"),
+    (effect(0, "SET", "k", "v") + effect(1 << 40, "DEL", "k"),
+     "an effect's database is out of range"),
+    (b"", "empty body (a record holds at least one effect)"),
 ])
 def test_bad_body_with_good_checksum(data_dir, body, why):
     os.mkdir(os.path.join(data_dir, "wal"))
@@ -564,24 +603,26 @@ def test_snapshots_are_verified_and_dumped(data_dir):
     assert rc == 1 and "CORRUPT: snapshot" in out, out + err
 
 
-def test_a_segment_of_another_format_version_is_refused_not_repaired(data_dir):
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_segment_of_another_format_version_is_refused_not_repaired(data_dir, version):
     """A data directory written by a build with WAL format version 1 (no
-    batch headers): the server refuses to start and says how to upgrade,
-    engram-check reports it, and repair refuses to touch it (it would have
-    cut the whole segment: every record lost)."""
+    batch headers) or 2 (32-byte record headers, RESP bodies): the server
+    refuses to start and says how to upgrade, engram-check reports it, and
+    repair refuses to touch it (it would have cut the whole segment: every
+    record lost)."""
     os.mkdir(os.path.join(data_dir, "wal"))
-    h = b"ENGRMWAL" + struct.pack("<IIQI", 1, SEG_HEADER_BYTES, 1, 0)
-    v1 = h + struct.pack("<I", crc32c(h)) + bare_record(1, 1700000000000,
-                                                        effect(0, "SET", "k", "v"))
+    rec = legacy_record(1, 1700000000000,
+                        b"*4\r\n$1\r\n0\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    old = seg_header(1, version) + (rec if version == 1 else batch(1, [rec]))
     path = wal_path(data_dir)
     with open(path, "wb") as f:
-        f.write(v1)
+        f.write(old)
     out = start_fails(data_dir)
-    assert "format version 1" in out and "do NOT run engram-check repair" in out, out
+    assert "format version %d" % version in out and "do NOT run engram-check repair" in out, out
     rc, out, err = check("verify", data_dir)
-    assert rc == 1 and "format version 1" in out, out + err
+    assert rc == 1 and "format version %d" % version in out, out + err
     rc, out, err = check("repair", data_dir)
     assert rc == 1 and "refusing to repair" in err, out + err
     with open(path, "rb") as f:
-        assert f.read() == v1
+        assert f.read() == old
     assert glob.glob(path + ".*") == []
