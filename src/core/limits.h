@@ -32,6 +32,9 @@
  * first prefetched lines leave the cache before their command runs. */
 #define PREFETCH_COMMANDS_MAX 16
 #define PREFETCH_KEYS_MAX 32
+/* Keys a database needs before the look-ahead runs: below this its bucket
+ * array (512 KB) and entries stay in the caches of a typical server. */
+#define PREFETCH_KEYSPACE_MIN 65536
 /* Argument slots the look-ahead parser keeps between batches. */
 #define PREFETCH_PARSER_KEEP_ARGS 1024
 /* Records waiting for the WAL thread (the open batch): past this the loop

@@ -56,6 +56,11 @@ int prefetch_requests(const struct client *c, const char *buf, size_t len)
     uint64_t hashes[PREFETCH_KEYS_MAX];
     int requests = 0, keys = 0;
     size_t off = 0;
+    /* A small keyspace stays in the cache: the look-ahead would only cost
+     * (a second parse and command lookup of every request). Saying the
+     * next batch was looked at makes the caller ask again after it. */
+    if (ht_count(&c->db->keys) < PREFETCH_KEYSPACE_MIN)
+        return PREFETCH_COMMANDS_MAX;
     /* Inline commands (telnet, redis-cli --pipe of text) are not pipelined
      * at a rate where this matters; they stop the look-ahead. */
     while (requests < PREFETCH_COMMANDS_MAX && keys < PREFETCH_KEYS_MAX && off < len &&

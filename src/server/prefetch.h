@@ -24,6 +24,8 @@ void prefetch_free(void);
  * Look ahead at the whole requests at the start of buf[0..len) (input of c
  * not yet parsed), at most PREFETCH_COMMANDS_MAX of them, and prefetch the
  * keys of those whose key positions are fixed, in c's selected database.
- * Returns how many requests it looked at (0 if none is whole yet).
+ * Returns how many requests it looked at (0 if none is whole yet), or
+ * PREFETCH_COMMANDS_MAX without looking when the database is smaller than
+ * PREFETCH_KEYSPACE_MIN (the caller asks again after that many).
  */
 int prefetch_requests(const struct client *c, const char *buf, size_t len);

@@ -810,12 +810,24 @@ def test_pipeline_10000_commands_in_one_write(flushed):
         assert r.next() == b":%d\r\n" % len(model)
 
 
-def test_pipeline_mixed_batch_keys_and_databases(flushed):
+@pytest.mark.parametrize("big", [False, True], ids=["small-keyspace", "big-keyspace"])
+def test_pipeline_mixed_batch_keys_and_databases(flushed, big):
     """One write holding what the loop's key look-ahead (prefetch.c) reads
     over: SELECT switching databases mid-batch, multi-key commands with more
     keys than one look-ahead batch takes, an MSET larger than the look-ahead
     parser keeps, wrong arity and unknown commands, and a request split at
-    the end. The replies and the data are those of running them one by one."""
+    the end. The replies and the data are those of running them one by one.
+    The look-ahead runs only on a database of PREFETCH_KEYSPACE_MIN (65536)
+    keys or more: big-keyspace fills db 0 past that first."""
+    if big:
+        with flushed.raw(timeout=30) as s:
+            fill = []
+            for i in range(70000):
+                fill += ["fill:%d" % i, "x"]
+            s.sendall(cmd("MSET", *fill) + cmd("DBSIZE"))
+            r = ReplyReader(s, timeout=30)
+            assert r.next() == b"+OK\r\n"
+            assert r.next() == b":70000\r\n"
     big = []
     for i in range(1500):
         big += ["b%d" % i, "v%d" % i]
