@@ -36,6 +36,7 @@
 
 #include "cmd/cmd_util.h"
 #include "core/mem.h"
+#include "core/assert.h"
 #include "core/util.h"
 #include "db/effect.h"
 #include "server/block.h"
@@ -401,6 +402,11 @@ static bool parse_copy_opts(struct client *c, int *dst_id, bool *replace)
         } else if (client_arg_is(c, i, "db") && i + 1 < c->argc) {
             if (!parse_int_or_reply(c, i + 1, dst_id))
                 return false;
+            /* As Redis: checked where it is read, before later options. */
+            if (!db_at(*dst_id)) {
+                reply_error(c, "ERR DB index is out of range");
+                return false;
+            }
             i++;
         } else {
             reply_err_syntax(c);
@@ -430,10 +436,7 @@ void cmd_copy(struct client *c)
     if (!parse_copy_opts(c, &dst_id, &replace))
         return;
     dst = db_at(dst_id);
-    if (!dst) {
-        reply_error(c, "ERR DB index is out of range");
-        return;
-    }
+    ASSERT(dst); /* parse_copy_opts checked it */
     if (dst == c->db && same_arg(c, 1, 2)) {
         reply_error(c, "ERR source and destination objects are the same");
         return;

@@ -516,13 +516,9 @@ void cmd_append(struct client *c)
             reply_error(c, ERR_TOO_BIG);
             return;
         }
-        if (v->len == 0) {
-            /* Nothing changed: no effect, but Redis counts it as a write
-             * for WATCH. */
-            watch_signal(c->db_index, c->argv[1].p, c->argv[1].len);
-            reply_int(c, (long long)cur);
-            return;
-        }
+        /* An empty chunk changes no byte, but as in Redis it is a write
+         * (WATCH, the log) that leaves the value raw-encoded (OBJECT
+         * ENCODING), whatever it was. */
         o = grow_value(c, e, cur + v->len);
         if (!o)
             return;

@@ -92,13 +92,6 @@ static void store(struct client *c, struct db_entry *e, struct obj *o)
     db_replace_value(c->db, e, o);
 }
 
-/* Redis's listpack keeps scores as text, and -0 reads back as 0 from it:
- * a packed set stores 0 for -0, so replies match. */
-static double packed_score(const struct obj *o, double score)
-{
-    return o->encoding == OBJ_ENC_PACKED && score == 0 ? 0.0 : score;
-}
-
 static void drop_if_empty(struct client *c, struct db_entry *e)
 {
     if (zset_len(e->val) == 0)
@@ -233,7 +226,6 @@ void cmd_zadd(struct client *c)
             continue;
         incr_done = true;
         incr_result = score; /* the reply shows the score computed, -0 included */
-        score = packed_score(o, score);
         if (exists && score == cur)
             continue;
         if (e)
@@ -302,7 +294,7 @@ void cmd_zincrby(struct client *c)
         o = zset_new();
     else
         log_member(c, o, c->argv[3].p, c->argv[3].len);
-    (void)zset_set(&o, c->argv[3].p, c->argv[3].len, packed_score(o, score));
+    (void)zset_set(&o, c->argv[3].p, c->argv[3].len, score);
     if (e)
         store(c, e, o);
     else
@@ -1097,7 +1089,10 @@ static void sort_by_size(struct zin *ins, int n)
 /* Compute the result of op into a new sorted set. */
 static struct obj *zop_compute(enum zop op, enum zagg agg, struct zin *ins, int n, size_t limit)
 {
-    struct zop_ctx x = {zset_new(), ins, n, 0, op, agg, limit};
+    /* As Redis: the result is built as a skiplist, so -0 scores survive
+     * into ZUNION/ZINTER/ZDIFF replies; a stored result is packed if it
+     * fits (zop_store), which makes them 0. */
+    struct zop_ctx x = {zset_new_skiplist(), ins, n, 0, op, agg, limit};
     if (op != ZOP_DIFF)
         sort_by_size(ins, n);
     if (op == ZOP_UNION) {
@@ -1224,7 +1219,7 @@ static void zop_store(struct client *c, enum zop op, const char *name)
     struct obj *out;
     if (!ins)
         return;
-    out = zop_compute(op, agg, ins, n, 0);
+    out = zset_pack_if_fits(zop_compute(op, agg, ins, n, 0));
     mem_free(ins);
     reply_int(c, (long long)zset_len(out));
     if (zset_len(out) > 0) {

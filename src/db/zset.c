@@ -373,6 +373,46 @@ static struct obj *to_skiplist(struct obj *o)
 
 /* ---- API --------------------------------------------------------------- */
 
+struct obj *zset_new_skiplist(void)
+{
+    return zsl_obj_new();
+}
+
+struct obj *zset_pack_if_fits(struct obj *o)
+{
+    size_t payload = sizeof(uint32_t), out = sizeof(uint32_t);
+    uint32_t count;
+    struct zset_iter it;
+    struct zset_elem e;
+    struct obj *n;
+    if (o->encoding == OBJ_ENC_PACKED || zset_len(o) > zset_max_packed_entries)
+        return o;
+    zset_iter_init(&it, o, 0, false);
+    while (zset_iter_next(&it, &e)) {
+        if (e.mlen > zset_max_packed_value)
+            return o;
+        payload += sizeof(double) + varint_len(e.mlen) + e.mlen;
+    }
+    if (payload > ZSET_PACKED_BYTES_MAX)
+        return o;
+    n = packed_alloc(payload);
+    count = (uint32_t)zset_len(o);
+    memcpy(n->data, &count, sizeof(count));
+    zset_iter_init(&it, o, 0, false);
+    while (zset_iter_next(&it, &e)) {
+        double score = e.score == 0 ? 0.0 : e.score; /* -0: as zset_set's packed form */
+        memcpy(n->data + out, &score, sizeof(double));
+        out += sizeof(double);
+        out += varint_put(n->data + out, e.mlen);
+        memcpy(n->data + out, e.m, e.mlen);
+        out += e.mlen;
+    }
+    ASSERT(out == payload);
+    n->lru = o->lru;
+    zset_free(o);
+    return n;
+}
+
 size_t zset_len(const struct obj *o)
 {
     ASSERT(o->type == OBJ_ZSET);
@@ -396,7 +436,11 @@ bool zset_score(const struct obj *o, const char *m, size_t len, double *score)
     return true;
 }
 
-bool zset_set(struct obj **op, const char *m, size_t len, double score)
+/* zset_set(); a packed set stores -0 as 0 only if zero_minus_zero (the
+ * snapshot decoder stores scores as read and fixes up at the end, so a set
+ * that becomes a skiplist while it is read keeps its -0s). */
+static bool set_score(struct obj **op, const char *m, size_t len, double score,
+                      bool zero_minus_zero)
 {
     struct obj *o = *op;
     ASSERT(!isnan(score));
@@ -410,6 +454,11 @@ bool zset_set(struct obj **op, const char *m, size_t len, double score)
                               o->len + grow <= ZSET_PACKED_BYTES_MAX);
         if (fits) {
             size_t to = at;
+            /* As Redis, whose listpack keeps scores as text and reads "-0"
+             * back as 0: a packed set holds 0 for -0. The skiplist keeps
+             * -0 (a set that outgrows the packed form keeps the 0s). */
+            if (score == 0 && zero_minus_zero)
+                score = 0.0;
             if (found) {
                 if (e.score == score)
                     return false;
@@ -431,6 +480,11 @@ bool zset_set(struct obj **op, const char *m, size_t len, double score)
     }
     zsl_insert(z, score, m, len);
     return true;
+}
+
+bool zset_set(struct obj **op, const char *m, size_t len, double score)
+{
+    return set_score(op, m, len, score, true);
 }
 
 bool zset_del(struct obj **op, const char *m, size_t len)
@@ -752,11 +806,24 @@ struct obj *zset_decode(const char *p, size_t len)
         memcpy(&score, p + pos, sizeof(double));
         pos += sizeof(double);
         if (isnan(score) || !varint_get_bytes(p, len, &pos, &m, &mlen) ||
-            !zset_set(&o, m, mlen, score))
+            !set_score(&o, m, mlen, score, false))
             goto bad; /* NaN, truncated, or a repeated member */
     }
-    if (pos == len)
-        return o;
+    if (pos != len)
+        goto bad;
+    if (o->encoding == OBJ_ENC_PACKED) { /* it stayed packed: -0 is 0 there */
+        size_t at = sizeof(uint32_t);
+        while (at < o->len) {
+            size_t start = at;
+            struct zset_elem e;
+            packed_read(o, &at, &e);
+            if (e.score == 0) {
+                double zero = 0.0;
+                memcpy(o->data + start, &zero, sizeof(zero));
+            }
+        }
+    }
+    return o;
 bad:
     zset_free(o);
     return NULL;

@@ -32,9 +32,18 @@ struct zset_elem {
 
 /* An empty packed sorted set. Caller owns. */
 struct obj *zset_new(void);
+/* An empty set in the skiplist encoding, whatever its future size (a
+ * result computed before it is stored or replied: it keeps -0 scores). */
+struct obj *zset_new_skiplist(void);
+/* o in the packed encoding if it is within the packed limits (members,
+ * member bytes), with -0 scores as 0, else o unchanged. Frees o when it
+ * converts. */
+struct obj *zset_pack_if_fits(struct obj *o);
 size_t zset_len(const struct obj *o);
 bool zset_score(const struct obj *o, const char *m, size_t len, double *score);
-/* Set m's score (adding m if new). Returns true if m is new. */
+/* Set m's score (adding m if new). Returns true if m is new. An equal
+ * score (-0 == 0) changes nothing; a packed set stores -0 as 0, as Redis's
+ * listpack does, and the skiplist keeps it. */
 bool zset_set(struct obj **o, const char *m, size_t len, double score);
 /* Remove m. Returns true if it was there. */
 bool zset_del(struct obj **o, const char *m, size_t len);

@@ -573,6 +573,9 @@ def test_copy_errors(raw):
         "ERR value is not an integer or out of range")
     assert raw.cmd("COPY", "a", "b", "DB") == err("ERR syntax error")
     assert raw.cmd("COPY", "a", "b", "FOO") == err("ERR syntax error")
+    # Options are checked in order, as Redis reads them
+    assert raw.cmd("COPY", "a", "b", "DB", "16", "FOO") == err("ERR DB index is out of range")
+    assert raw.cmd("COPY", "a", "b", "FOO", "DB", "16") == err("ERR syntax error")
     assert raw.cmd("COPY", "a", "b", "REPLACE", "REPLACE") == b":1\r\n"
 
 

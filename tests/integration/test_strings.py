@@ -746,6 +746,20 @@ def test_append(r, c):
     assert r.get("ap") == b"hello world"
 
 
+def test_append_empty_makes_the_value_raw(r, c):
+    # As Redis: APPEND of "" changes no byte but is a write that leaves an
+    # int or embstr value raw-encoded
+    r.set("n", "123")
+    r.set("s", "abc")
+    assert r.object("encoding", "n") == b"int"
+    assert c.call("APPEND", "n", "") == b":3\r\n"
+    assert c.call("APPEND", "s", "") == b":3\r\n"
+    assert r.object("encoding", "n") == b"raw"
+    assert r.object("encoding", "s") == b"raw"
+    assert r.get("n") == b"123" and r.get("s") == b"abc"
+    assert r.incr("n") == 124
+
+
 def test_append_empty_creates_key(r, c):
     # Unlike SETRANGE, APPEND of "" to a missing key creates an empty string.
     assert c.call("APPEND", "ap", "") == b":0\r\n"

@@ -520,6 +520,41 @@ def test_minus_zero_in_a_skiplist_stays(c, c3):
     assert c("ZSCORE", "y", "a") == bulk("0")
 
 
+def test_minus_zero_new_key_with_a_long_member_is_a_skiplist(c):
+    # The member is too long for a listpack, so the key is a skiplist from
+    # its first member on, and its -0 stays (Redis converts before adding)
+    assert c("ZADD", "z", "-0", "x" * 65) == integer(1)
+    assert encoding(c, "z") == SKIPLIST
+    assert c("ZSCORE", "z", "x" * 65) == bulk("-0")
+    # ZRANGESTORE adds in rank order to a destination that starts packed
+    assert c("ZRANGESTORE", "d", "z", "0", "-1") == integer(1)
+    assert c("ZSCORE", "d", "x" * 65) == bulk("-0")
+
+
+def test_minus_zero_in_union_inter_diff(c, c3):
+    # The result is computed as a skiplist: the reply keeps -0 (0 * -1); a
+    # stored result is packed when it fits, and a listpack holds 0
+    c("ZADD", "q", "0", "x", "0", "y")
+    assert c("ZUNION", "1", "q", "WEIGHTS", "-1", "WITHSCORES") == ws(("x", "-0"), ("y", "-0"))
+    assert c3("ZINTER", "1", "q", "WEIGHTS", "-1", "WITHSCORES")[:1] == b"*"
+    assert c("ZINTER", "2", "q", "q", "WEIGHTS", "-1", "-1", "WITHSCORES") == \
+        ws(("x", "-0"), ("y", "-0"))
+    assert c("ZUNIONSTORE", "s", "1", "q", "WEIGHTS", "-1") == integer(2)
+    assert encoding(c, "s") == LISTPACK
+    assert zall(c, "s") == ws(("x", "0"), ("y", "0"))
+    # A result that does not fit a listpack stays a skiplist, -0 included
+    c("ZADD", "big", "1", "m" * 70, "-0", "x")
+    assert c("ZSCORE", "big", "x") == bulk("-0")
+    assert c("ZUNIONSTORE", "u", "1", "big") == integer(2)
+    assert encoding(c, "u") == SKIPLIST
+    assert c("ZSCORE", "u", "x") == bulk("-0")
+    assert c("ZDIFF", "1", "big", "WITHSCORES") == ws(("x", "-0"), ("m" * 70, "1"))
+    # ... and a small one from a skiplist input is packed, its -0 made 0
+    assert c("ZINTERSTORE", "i", "2", "big", "q") == integer(1)
+    assert encoding(c, "i") == LISTPACK
+    assert c("ZSCORE", "i", "x") == bulk("0")
+
+
 @pytest.mark.parametrize("given,printed", [
     ("1e17", "100000000000000000"),
     ("123456789012345678", "123456789012345680"),
