@@ -23,9 +23,10 @@
  *                whole effects (proto/effect_codec.h). The server refuses
  *                to start.
  *
- *   The scanner is stricter than the server in two places, because the
- *   server never writes such data: an empty body, and zero bytes followed
- *   by non-zero bytes (treated, as by the server, as a bad record). A gap in
+ *   The scanner is stricter than the server in one place, because the
+ *   server never writes such data: zero bytes followed by non-zero bytes
+ *   (treated, as by the server, as a bad record). An empty body is refused
+ *   by both (apply_record in src/server/durable.c). A gap in
  *   lsns between two segments is accepted only if the newest finished
  *   snapshot (<DIR>/snap/<lsn>.snap) covers it, as recovery_run() does.
  *   verify also loads every finished snapshot (CRC32C over the file) and

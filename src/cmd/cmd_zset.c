@@ -582,7 +582,11 @@ static void zrange_run(struct client *c, int key, const struct zrange *r, int ds
         return;
     elems = e ? range_collect(e->val, r, lo, hi, &n) : (n = 0, NULL);
     if (dst > 0) {
-        struct obj *o = zset_new();
+        /* As Redis, which sizes the destination for n members: a result
+         * too long for the packed form is a skiplist from its first member
+         * and keeps its -0 scores; a shorter one starts packed (0 for -0,
+         * also in members added before a long member converts it). */
+        struct obj *o = n > zset_max_packed_entries ? zset_new_skiplist() : zset_new();
         for (size_t i = 0; i < n; i++)
             (void)zset_set(&o, elems[i].m, elems[i].mlen, elems[i].score);
         mem_free(elems); /* borrowed from the source, which db_set may replace */

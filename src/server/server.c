@@ -336,7 +336,9 @@ static void process_input(struct client *c)
         }
         load_argv(c);
         c->qpos += (size_t)rc;
-        if (prefetched > 0)
+        /* At the last prefetched request, look ahead past it, so the one
+         * after it is prefetched too. */
+        if (prefetched > 1)
             prefetched--;
         else if (c->qpos < c->qbuf.len)
             prefetched = prefetch_requests(c, c->qbuf.data + c->qpos, c->qbuf.len - c->qpos);

@@ -531,6 +531,23 @@ def test_minus_zero_new_key_with_a_long_member_is_a_skiplist(c):
     assert c("ZSCORE", "d", "x" * 65) == bulk("-0")
 
 
+def test_minus_zero_through_zrangestore_follows_the_destination_size(c):
+    # Redis sizes the destination for the result: more members than a
+    # listpack takes make a skiplist from the first member on (-0 kept);
+    # fewer start packed (-0 stored as 0)
+    args = ["ZADD", "s", "-0", "x" * 70]
+    for i in range(130):
+        args += ["-0", "m%03d" % i]
+    assert c(*args) == integer(131)
+    assert c("ZSCORE", "s", "m000") == bulk("-0")
+    assert c("ZRANGESTORE", "d", "s", "0", "-1") == integer(131)
+    assert encoding(c, "d") == SKIPLIST
+    assert c("ZSCORE", "d", "m000") == bulk("-0")
+    assert c("ZRANGESTORE", "d2", "s", "0", "1") == integer(2)
+    assert encoding(c, "d2") == LISTPACK
+    assert c("ZSCORE", "d2", "m000") == bulk("0")
+
+
 def test_minus_zero_in_union_inter_diff(c, c3):
     # The result is computed as a skiplist: the reply keeps -0 (0 * -1); a
     # stored result is packed when it fits, and a listpack holds 0
