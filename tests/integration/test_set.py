@@ -1383,17 +1383,21 @@ def spop_more(c):
 def check_restart_keeps(srv, c, before):
     c.close()
     srv = restart(srv)
-    c = Conn(srv)
-    wait_loaded(c)
-    after = snapshot_state(c)
-    assert set(after) == set(before)
-    for k in before:
-        t, value, enc, has_ttl = before[k]
-        assert after[k][:2] == (t, value), k
-        assert after[k][3] == has_ttl, k
-        if k[1] != b"mixed":   # a snapshot stores members, not the encoding
-            assert after[k][2] == enc, k
-    assert 0 < int(c("PTTL", "ttl_ints")[1:-2]) <= 500000
+    try:
+        c = Conn(srv)
+        wait_loaded(c)
+        after = snapshot_state(c)
+        assert set(after) == set(before)
+        for k in before:
+            t, value, enc, has_ttl = before[k]
+            assert after[k][:2] == (t, value), k
+            assert after[k][3] == has_ttl, k
+            if k[1] != b"mixed":   # a snapshot stores members, not the encoding
+                assert after[k][2] == enc, k
+        assert 0 < int(c("PTTL", "ttl_ints")[1:-2]) <= 500000
+    except BaseException:
+        srv.stop()  # the caller only knows the server it passed in
+        raise
     return srv, c
 
 

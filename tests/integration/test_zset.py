@@ -3227,17 +3227,21 @@ def check_restart_keeps(srv, c, before, snapshot_changes=()):
     restart, wait_loaded, _ = _persistence_helpers()
     c.close()
     srv = restart(srv)
-    wait_loaded(srv.client())
-    c = Conn(srv)
-    after = keyspace_state(c)
-    assert set(after) == set(before)
-    for k in before:
-        assert after[k][:2] == before[k][:2], k
-        assert after[k][3] == before[k][3], k
-        if k not in snapshot_changes:
-            assert after[k][2] == before[k][2], k
-    check_exact(c)
-    assert 0 < int(c("PTTL", "ttl")[1:-2]) <= 500000
+    try:
+        wait_loaded(srv.client())
+        c = Conn(srv)
+        after = keyspace_state(c)
+        assert set(after) == set(before)
+        for k in before:
+            assert after[k][:2] == before[k][:2], k
+            assert after[k][3] == before[k][3], k
+            if k not in snapshot_changes:
+                assert after[k][2] == before[k][2], k
+        check_exact(c)
+        assert 0 < int(c("PTTL", "ttl")[1:-2]) <= 500000
+    except BaseException:
+        srv.stop()  # the caller only knows the server it passed in
+        raise
     return srv, c
 
 
