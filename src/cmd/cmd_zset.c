@@ -481,8 +481,12 @@ static bool range_interval(struct client *c, const struct obj *o, const struct z
             reply_error(c, "ERR min or max not valid string range item");
             return false;
         }
-        *lo = o ? zset_lex_lower(o, &min) : 0;
-        *hi = o ? zset_lex_upper(o, &max) : 0;
+        if (o && zset_lex_may_overlap(o, &min, &max)) {
+            *lo = zset_lex_lower(o, &min);
+            *hi = zset_lex_upper(o, &max);
+        } else {
+            *lo = *hi = 0;
+        }
     }
     if (*hi < *lo)
         *hi = *lo;

@@ -648,6 +648,23 @@ size_t zset_lex_upper(const struct obj *o, const struct zset_lex *max)
     return count_before(o, LEX_MAX, max);
 }
 
+bool zset_lex_may_overlap(const struct obj *o, const struct zset_lex *min,
+                          const struct zset_lex *max)
+{
+    struct zset_iter it;
+    struct zset_elem first, last;
+    size_t n = zset_len(o);
+    if (n == 0)
+        return false;
+    zset_iter_init(&it, o, 0, false);
+    if (!zset_iter_next(&it, &first))
+        return false;
+    zset_iter_init(&it, o, n - 1, false);
+    if (!zset_iter_next(&it, &last))
+        return false;
+    return lex_past_min(last.m, last.mlen, min) && !lex_past_max(first.m, first.mlen, max);
+}
+
 /* ---- Iteration --------------------------------------------------------- */
 
 /* Byte offset of the element at rank r of a packed set. */

@@ -66,6 +66,11 @@ struct zset_lex {
 };
 size_t zset_lex_lower(const struct obj *o, const struct zset_lex *min);
 size_t zset_lex_upper(const struct obj *o, const struct zset_lex *max);
+/* Redis's check before a lex range: false when the last member is below min
+ * or the first above max. With equal scores (the only case Redis specifies)
+ * the range is then empty anyway; with mixed scores, Redis answers empty. */
+bool zset_lex_may_overlap(const struct obj *o, const struct zset_lex *min,
+                          const struct zset_lex *max);
 
 /* Walk elements from rank `start`, ascending or (reverse) descending. */
 struct zset_iter {

@@ -548,6 +548,22 @@ def test_minus_zero_through_zrangestore_follows_the_destination_size(c):
     assert c("ZSCORE", "d2", "m000") == bulk("0")
 
 
+def test_lex_range_on_mixed_scores_is_empty_when_the_ends_miss(c):
+    # Redis leaves lex ranges over different scores unspecified, but first
+    # checks the last member against min and the first against max, and
+    # answers empty when either misses (members outside the range were
+    # returned here before)
+    c("ZADD", "y", "0", "c", "1.5", "a")
+    assert c("ZRANGEBYLEX", "y", "(b", "(m") == b"*0\r\n"
+    assert c("ZLEXCOUNT", "y", "(b", "(m") == integer(0)
+    assert c("ZRANGE", "y", "(m", "(b", "BYLEX", "REV") == b"*0\r\n"
+    assert c("ZRANGESTORE", "d", "y", "(b", "(m", "BYLEX") == integer(0)
+    assert c("ZREMRANGEBYLEX", "y", "(b", "(m") == integer(0)
+    c("ZADD", "y3", "1", "z", "2", "a", "3", "m")
+    assert c("ZRANGEBYLEX", "y3", "[b", "[n") == b"*0\r\n"
+    assert c("ZRANGEBYLEX", "y3", "-", "+") == array("z", "a", "m")
+
+
 def test_minus_zero_in_union_inter_diff(c, c3):
     # The result is computed as a skiplist: the reply keeps -0 (0 * -1); a
     # stored result is packed when it fits, and a listpack holds 0
