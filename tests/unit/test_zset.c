@@ -1144,6 +1144,92 @@ TEST(zset_ties_are_ordered_by_member_bytes)
     fixture_end();
 }
 
+/* zset_pack_if_fits: a skiplist within the packed limits becomes packed,
+ * in the same order, its -0 scores 0; anything else is returned as is. */
+TEST(zset_pack_if_fits_converts_only_what_fits)
+{
+    struct obj *o;
+    struct zset_iter it;
+    struct zset_elem e;
+    double s;
+    char m[8], longm[ZSET_PACKED_VALUE_DEFAULT + 1];
+    size_t i = 0;
+    fixture_begin(31);
+    o = zset_new();
+    T_ASSERT(zset_pack_if_fits(o) == o); /* already packed */
+    zset_free(o);
+    o = zset_new_skiplist();
+    T_EQ_INT(o->encoding, OBJ_ENC_SKIPLIST);
+    for (int k = 0; k < 10; k++) {
+        int n = snprintf(m, sizeof(m), "m%d", 9 - k);
+        T_ASSERT(zset_set(&o, m, (size_t)n, k % 2 ? -0.0 : (double)k));
+    }
+    T_ASSERT(zset_score(o, "m8", 2, &s) && signbit(s)); /* the skiplist keeps -0 */
+    o = zset_pack_if_fits(o);
+    T_EQ_INT(o->encoding, OBJ_ENC_PACKED);
+    T_EQ_U64(zset_len(o), 10);
+    T_ASSERT(zset_score(o, "m8", 2, &s) && s == 0 && !signbit(s));
+    zset_iter_init(&it, o, 0, false);
+    for (double prev = -1; zset_iter_next(&it, &e); i++) {
+        T_ASSERT(e.score >= prev);
+        prev = e.score;
+    }
+    T_EQ_U64(i, 10);
+    zset_free(o);
+    /* a member longer than the packed value limit: stays a skiplist */
+    memset(longm, 'x', sizeof(longm));
+    o = zset_new_skiplist();
+    T_ASSERT(zset_set(&o, "a", 1, -0.0));
+    T_ASSERT(zset_set(&o, longm, sizeof(longm), 1));
+    T_ASSERT(zset_pack_if_fits(o) == o);
+    T_ASSERT(zset_score(o, "a", 1, &s) && signbit(s));
+    zset_free(o);
+    /* more members than the packed entry limit: stays a skiplist */
+    zset_max_packed_entries = 4;
+    o = zset_new_skiplist();
+    for (int k = 0; k < 5; k++) {
+        int n = snprintf(m, sizeof(m), "k%d", k);
+        T_ASSERT(zset_set(&o, m, (size_t)n, k));
+    }
+    T_ASSERT(zset_pack_if_fits(o) == o);
+    T_EQ_INT(o->encoding, OBJ_ENC_SKIPLIST);
+    zset_free(o);
+    fixture_end();
+}
+
+/* zset_lex_may_overlap: with equal scores it is false exactly when the
+ * range is empty at an end (last below min, first above max); with mixed
+ * scores it is Redis's check of the two ends. */
+TEST(zset_lex_may_overlap_checks_the_ends)
+{
+    const struct zset_lex minus = {-1, false, NULL, 0}, plus = {1, false, NULL, 0};
+    const struct zset_lex b_ex = {0, true, "b", 1}, m_ex = {0, true, "m", 1};
+    const struct zset_lex c_in = {0, false, "c", 1}, d_ex = {0, true, "d", 1};
+    struct obj *o;
+    fixture_begin(32);
+    for (int skiplist = 0; skiplist < 2; skiplist++) {
+        zset_max_packed_entries = skiplist ? 0 : ZSET_PACKED_ENTRIES_DEFAULT;
+        o = zset_new();
+        T_ASSERT(zset_set(&o, "a", 1, 0));
+        T_ASSERT(zset_set(&o, "b", 1, 0));
+        T_ASSERT(zset_set(&o, "c", 1, 0));
+        T_ASSERT(zset_lex_may_overlap(o, &minus, &plus));
+        T_ASSERT(zset_lex_may_overlap(o, &b_ex, &m_ex));  /* c is in (b, m) */
+        T_ASSERT(zset_lex_may_overlap(o, &c_in, &plus));  /* [c: the last member */
+        T_ASSERT(!zset_lex_may_overlap(o, &d_ex, &plus)); /* all below (d */
+        T_ASSERT(zset_lex_may_overlap(o, &minus, &c_in));
+        zset_free(o);
+        /* mixed scores: c first (0), a last (1.5); (b, (m misses at the end */
+        o = zset_new();
+        T_ASSERT(zset_set(&o, "c", 1, 0));
+        T_ASSERT(zset_set(&o, "a", 1, 1.5));
+        T_ASSERT(!zset_lex_may_overlap(o, &b_ex, &m_ex));
+        T_ASSERT(zset_lex_may_overlap(o, &minus, &plus));
+        zset_free(o);
+    }
+    fixture_end();
+}
+
 TEST(zset_minus_zero_and_zero)
 {
     fixture_begin(4);
