@@ -527,6 +527,25 @@ def test_bad_body_with_good_checksum(data_dir, body, why):
     assert why in out
 
 
+@pytest.mark.parametrize("body,why", [
+    (effect(16, "SET", "k", "v"), "effect on database 16, but databases is 16"),
+    (effect(0, "GET", "k"), "unknown effect 'GET'"),        # not a write
+    (effect(0, "NOSUCH", "k"), "unknown effect 'NOSUCH'"),
+    (effect(0, "SET", "k"), "wrong arity for effect 'set'"),
+    (b"", "empty body"),
+])
+def test_server_refuses_effects_it_cannot_apply(data_dir, body, why):
+    """Records that pass every checksum but hold effects the server cannot
+    replay: the start is refused with the record's lsn and the reason."""
+    os.mkdir(os.path.join(data_dir, "wal"))
+    good = effect(0, "SET", "k", "v")
+    with open(wal_path(data_dir), "wb") as f:
+        f.write(seg_header(1) + record(1, 1700000000000, good) + record(2, 1700000000001, body))
+    out = start_fails(data_dir)
+    assert why in out, out
+    assert "lsn 2" in out, out
+
+
 def test_dump_of_a_crafted_record(data_dir):
     os.mkdir(os.path.join(data_dir, "wal"))
     body = effect(0, "DEL", "a") + effect(2, "SET", b"\x01\r", "q\"")

@@ -569,7 +569,7 @@ def test_minus_zero_in_union_inter_diff(c, c3):
     # stored result is packed when it fits, and a listpack holds 0
     c("ZADD", "q", "0", "x", "0", "y")
     assert c("ZUNION", "1", "q", "WEIGHTS", "-1", "WITHSCORES") == ws(("x", "-0"), ("y", "-0"))
-    assert c3("ZINTER", "1", "q", "WEIGHTS", "-1", "WITHSCORES")[:1] == b"*"
+    assert c3("ZINTER", "1", "q", "WEIGHTS", "-1", "WITHSCORES").count(b",-0\r\n") == 2
     assert c("ZINTER", "2", "q", "q", "WEIGHTS", "-1", "-1", "WITHSCORES") == \
         ws(("x", "-0"), ("y", "-0"))
     assert c("ZUNIONSTORE", "s", "1", "q", "WEIGHTS", "-1") == integer(2)
