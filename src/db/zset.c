@@ -313,6 +313,23 @@ static bool packed_find(const struct obj *o, const char *m, size_t len, size_t *
     return false;
 }
 
+/* The score a packed set stores: -0 as 0, as Redis's listpack, which keeps
+ * scores as text and reads "-0" back as 0. The skiplist keeps -0. */
+static double packed_form(double score)
+{
+    return score == 0 ? 0.0 : score;
+}
+
+/* Write one element (score, member) at n->data + *out and advance *out. */
+static void packed_put(struct obj *n, size_t *out, double score, const char *m, size_t len)
+{
+    memcpy(n->data + *out, &score, sizeof(double));
+    *out += sizeof(double);
+    *out += varint_put(n->data + *out, len);
+    memcpy(n->data + *out, m, len);
+    *out += len;
+}
+
 /* A copy of o without the element at [from, to), with (score, m) inserted
  * in order if m != NULL. Frees o. */
 static struct obj *packed_rebuild(struct obj *o, size_t from, size_t to, bool remove,
@@ -332,23 +349,14 @@ static struct obj *packed_rebuild(struct obj *o, size_t from, size_t to, bool re
         if (remove && start == from)
             continue;
         if (!placed && cmp_elem(score, m, len, e.score, e.m, e.mlen) < 0) {
-            memcpy(n->data + out, &score, sizeof(double));
-            out += sizeof(double);
-            out += varint_put(n->data + out, len);
-            memcpy(n->data + out, m, len);
-            out += len;
+            packed_put(n, &out, score, m, len);
             placed = true;
         }
         memcpy(n->data + out, o->data + start, pos - start);
         out += pos - start;
     }
-    if (!placed) {
-        memcpy(n->data + out, &score, sizeof(double));
-        out += sizeof(double);
-        out += varint_put(n->data + out, len);
-        memcpy(n->data + out, m, len);
-        out += len;
-    }
+    if (!placed)
+        packed_put(n, &out, score, m, len);
     ASSERT(out == payload);
     n->lru = o->lru;
     mem_free(o);
@@ -399,14 +407,8 @@ struct obj *zset_pack_if_fits(struct obj *o)
     count = (uint32_t)zset_len(o);
     memcpy(n->data, &count, sizeof(count));
     zset_iter_init(&it, o, 0, false);
-    while (zset_iter_next(&it, &e)) {
-        double score = e.score == 0 ? 0.0 : e.score; /* -0: as zset_set's packed form */
-        memcpy(n->data + out, &score, sizeof(double));
-        out += sizeof(double);
-        out += varint_put(n->data + out, e.mlen);
-        memcpy(n->data + out, e.m, e.mlen);
-        out += e.mlen;
-    }
+    while (zset_iter_next(&it, &e))
+        packed_put(n, &out, packed_form(e.score), e.m, e.mlen);
     ASSERT(out == payload);
     n->lru = o->lru;
     zset_free(o);
@@ -454,11 +456,9 @@ static bool set_score(struct obj **op, const char *m, size_t len, double score,
                               o->len + grow <= ZSET_PACKED_BYTES_MAX);
         if (fits) {
             size_t to = at;
-            /* As Redis, whose listpack keeps scores as text and reads "-0"
-             * back as 0: a packed set holds 0 for -0. The skiplist keeps
-             * -0 (a set that outgrows the packed form keeps the 0s). */
-            if (score == 0 && zero_minus_zero)
-                score = 0.0;
+            /* A set that outgrows the packed form keeps the 0s. */
+            if (zero_minus_zero)
+                score = packed_form(score);
             if (found) {
                 if (e.score == score)
                     return false;
@@ -834,10 +834,8 @@ struct obj *zset_decode(const char *p, size_t len)
             size_t start = at;
             struct zset_elem e;
             packed_read(o, &at, &e);
-            if (e.score == 0) {
-                double zero = 0.0;
-                memcpy(o->data + start, &zero, sizeof(zero));
-            }
+            e.score = packed_form(e.score);
+            memcpy(o->data + start, &e.score, sizeof(e.score));
         }
     }
     return o;
