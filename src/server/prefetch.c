@@ -36,18 +36,17 @@ void prefetch_free(void)
  * returns the new count. */
 static int add_keys(const char *buf, uint64_t *hashes, int n)
 {
+    int idx[PREFETCH_KEYS_MAX], found;
     const struct cmd_def *d;
-    int last;
     if (ahead.argc < 2)
         return n;
     d = cmd_lookup(resp_arg_ptr(&ahead, buf, 0), ahead.args[0].len);
-    if (!d || !d->fn || d->first_key <= 0 || d->key_step <= 0 || (d->flags & CMD_MOVABLE_KEYS))
+    if (!d || !d->fn || (d->flags & CMD_MOVABLE_KEYS))
         return n;
-    last = d->last_key < 0 ? ahead.argc + d->last_key : d->last_key;
-    if (last >= ahead.argc)
-        last = ahead.argc - 1; /* wrong arity: the dispatcher will say so */
-    for (int i = d->first_key; i <= last && n < PREFETCH_KEYS_MAX; i += d->key_step)
-        hashes[n++] = db_hash(resp_arg_ptr(&ahead, buf, i), ahead.args[i].len);
+    /* Fixed positions only need argc (-1: wrong arity, the dispatcher says so). */
+    found = cmd_get_keys(d, ahead.argc, NULL, idx, PREFETCH_KEYS_MAX - n);
+    for (int i = 0; i < found; i++)
+        hashes[n++] = db_hash(resp_arg_ptr(&ahead, buf, idx[i]), ahead.args[idx[i]].len);
     return n;
 }
 
