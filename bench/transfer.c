@@ -6,14 +6,18 @@
  *   transfer sum  [options]   print "sum=S keys=K" over all accounts
  *
  * Options: -h HOST (127.0.0.1), -p PORT (6379), -c CLIENTS (50),
- *          -n ACCOUNTS (10000), -b INITIAL_BALANCE (1000),
+ *          -j THREADS (1, at most 64 and CLIENTS), -n ACCOUNTS (10000), -b INITIAL_BALANCE (1000),
  *          -d DURATION_S (10), -w WARMUP_S (2), -s SEED (time),
  *          -t REPLY_TIMEOUT_S (10; a reply slower than this is an error)
  *
  * Design
- *   One thread and one blocking TCP connection (TCP_NODELAY) per client,
- *   speaking RESP directly. A transfer is what a redis-py app does with
- *   pipeline.watch() / pipeline.multi(), in four round trips:
+ *   One non-blocking TCP connection (TCP_NODELAY) per client, speaking RESP
+ *   directly; THREADS load threads each drive a slice of the clients with
+ *   an epoll loop (as redis-benchmark and pgbench -j do: a thread per
+ *   client made the 2-core machine spend a quarter of its transfers on the
+ *   client threads' context switches). Each client has one request out at
+ *   a time. A transfer is what a redis-py app does with pipeline.watch() /
+ *   pipeline.multi(), in four round trips:
  *
  *     WATCH acct:a acct:b      -> +OK
  *     GET acct:a               -> balance(a)
@@ -29,7 +33,7 @@
  *   WATCH guarantees neither key changed after the GETs; anything else is
  *   counted as a "stale" result (a WATCH bug in the server).
  *
- *   Timing: every thread runs from its connect until DURATION_S after the
+ *   Timing: every client runs from its connect until DURATION_S after the
  *   WARMUP_S warm-up. A committed transfer counts if its EXEC reply arrives
  *   inside the measurement window [start + warmup, start + warmup +
  *   duration); its latency runs from its first WATCH to that EXEC reply,
@@ -42,10 +46,13 @@
  *   printed in both cases), 2 for usage errors.
  *
  * Threads
- *   Workers share only the read-only options; each owns its connection and
- *   its result struct, which main() reads after pthread_join().
+ *   Load threads share only the read-only options; each owns its clients
+ *   (connection, transfer state, results), which main() reads after
+ *   pthread_join(). A reply slower than REPLY_TIMEOUT_S is an error, checked
+ *   every TIMEOUT_CHECK_MS.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -56,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -64,13 +72,17 @@
 #define READ_BUF_BYTES 65536
 #define REPLY_STR_BYTES 256
 #define BATCH_KEYS 500   /* keys per MSET / MGET in init and sum */
-#define ERRORS_SHOWN_MAX 5 /* error messages printed per thread */
+#define ERRORS_SHOWN_MAX 5 /* error messages printed per client */
 #define AMOUNT_MAX 10
+#define EPOLL_EVENTS_MAX 64
+#define TIMEOUT_CHECK_MS 100 /* how often a load thread looks for late replies */
+#define THREADS_MAX 64
 
 struct options {
     const char *host;
     int port;
     int clients;
+    int threads;
     int accounts;
     long long initial;
     double duration_s;
@@ -98,16 +110,35 @@ struct wbuf {
     size_t len, cap;
 };
 
+/* One client: its connection, the transfer it is running, its results. */
 struct worker {
-    pthread_t tid;
     int index;
     const struct options *opt;
     uint64_t t_start_ns, t_end_ns; /* measurement window, CLOCK_MONOTONIC */
     uint64_t rng;
+    struct conn conn;
+    struct wbuf out;   /* the request being sent */
+    int step;          /* enum step: the reply awaited */
+    int pending;       /* replies still awaited for this step */
+    uint64_t sent_ns;  /* when the request went out (reply timeout) */
+    bool finished;     /* the window is over; the client stops */
+    /* the transfer in progress */
+    char ka[32], kb[32], samt[32];
+    long long amt, bal_a, bal_b, x, y;
+    uint64_t t0;          /* its first WATCH */
+    uint64_t retries_now; /* its null EXECs so far */
     /* results */
     uint64_t committed, retries, skipped, stale, errors;
     uint32_t *lat_us; /* owned; one entry per committed transfer */
     size_t lat_count, lat_cap;
+};
+
+/* One load thread and the clients it drives. */
+struct loop {
+    pthread_t tid;
+    struct worker *ws;
+    int count;
+    int ep;
 };
 
 static uint64_t now_ns(void)
@@ -219,77 +250,70 @@ static int conn_fill(struct conn *c)
     }
 }
 
-/* Read one CRLF-terminated line; *line points into the buffer (NUL-terminated
- * in place of the CR), valid until the next read. Returns 0 or -1. */
-static int conn_read_line(struct conn *c, char **line, size_t *len)
+/* Parse one reply header (and a bulk string's body) from p[0..len). Returns
+ * the bytes it takes, 0 if p holds only part of it, -1 on a protocol error. */
+static long reply_parse(const char *p, size_t len, struct reply *r)
 {
-    for (;;) {
-        char *start = c->rbuf + c->rpos;
-        size_t avail = c->rlen - c->rpos;
-        char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
-        if (nl != NULL) {
-            size_t l = (size_t)(nl - start);
-            if (l == 0 || nl[-1] != '\r')
-                return -1;
-            nl[-1] = '\0';
-            *line = start;
-            *len = l - 1;
-            c->rpos += l + 1;
-            return 0;
-        }
-        if (conn_fill(c) != 0)
-            return -1;
-    }
-}
+    const char *nl = memchr(p, '\n', len);
+    char num[32], *end;
 
-/* Read one reply header (and a bulk string's body). Returns 0 or -1. */
-static int conn_read_reply(struct conn *c, struct reply *r)
-{
-    char *line, *end;
-    size_t len;
-
-    if (conn_read_line(c, &line, &len) != 0 || len == 0)
+    if (nl == NULL)
+        return len < READ_BUF_BYTES ? 0 : -1; /* a line longer than the buffer */
+    size_t l = (size_t)(nl - p);
+    if (l < 2 || nl[-1] != '\r')
         return -1;
-    r->type = line[0];
+    size_t body = l - 2; /* bytes after the type byte, before CR */
+    r->type = p[0];
     r->n = 0;
     r->str[0] = '\0';
     switch (r->type) {
     case '+':
     case '-':
-        snprintf(r->str, sizeof(r->str), "%s", line + 1);
-        return 0;
+        snprintf(r->str, sizeof(r->str), "%.*s", (int)(body < sizeof(r->str) ? body : sizeof(r->str) - 1),
+                 p + 1);
+        return (long)l + 1;
     case ':':
     case '*':
     case '$':
+        if (body == 0 || body >= sizeof(num))
+            return -1;
+        memcpy(num, p + 1, body);
+        num[body] = '\0';
         errno = 0;
-        r->n = strtoll(line + 1, &end, 10);
-        if (errno != 0 || *end != '\0' || end == line + 1)
+        r->n = strtoll(num, &end, 10);
+        if (errno != 0 || *end != '\0')
             return -1;
         break;
     default:
         return -1;
     }
     if (r->type != '$' || r->n < 0)
+        return (long)l + 1;
+    if (r->n > READ_BUF_BYTES)
+        return -1; /* no reply of this workload is that long */
+    size_t total = l + 1 + (size_t)r->n + 2;
+    if (len < total)
         return 0;
-    size_t want = (size_t)r->n + 2, copied = 0;
-    while (want > 0) {
-        if (c->rpos == c->rlen && conn_fill(c) != 0)
+    if (p[total - 2] != '\r' || p[total - 1] != '\n')
+        return -1;
+    size_t cp = (size_t)r->n < sizeof(r->str) ? (size_t)r->n : sizeof(r->str) - 1;
+    memcpy(r->str, nl + 1, cp);
+    r->str[cp] = '\0';
+    return (long)total;
+}
+
+/* Read one reply (blocking). Returns 0 or -1. */
+static int conn_read_reply(struct conn *c, struct reply *r)
+{
+    for (;;) {
+        long n = reply_parse(c->rbuf + c->rpos, c->rlen - c->rpos, r);
+        if (n > 0) {
+            c->rpos += (size_t)n;
+            return 0;
+        }
+        if (n < 0 || conn_fill(c) != 0)
             return -1;
-        size_t take = c->rlen - c->rpos;
-        if (take > want)
-            take = want;
-        size_t room = sizeof(r->str) - 1 - copied;
-        size_t body_left = want > 2 ? want - 2 : 0;
-        size_t cp = take < room ? take : room;
-        if (cp > body_left)
-            cp = body_left;
-        memcpy(r->str + copied, c->rbuf + c->rpos, cp);
-        copied += cp;
-        c->rpos += take;
-        want -= take;
     }
-    r->str[copied] = '\0';
-    return 0;
 }
 
 /* ------------------------------------------------------- command encoding --- */
@@ -353,6 +377,18 @@ static bool parse_ll(const char *s, long long *out)
 
 /* ------------------------------------------------------------- transfers --- */
 
+/* Where a client is in its transfer: the replies it waits for. */
+enum step {
+    STEP_WATCH,   /* +OK to WATCH a b */
+    STEP_GET_A,   /* balance(a) */
+    STEP_GET_B,   /* balance(b) */
+    STEP_UNWATCH, /* +OK to UNWATCH (balance too low: skipped) */
+    STEP_QUEUED,  /* +OK +QUEUED +QUEUED to MULTI DECRBY INCRBY */
+    STEP_EXEC,    /* EXEC's header: *2 or *-1 */
+    STEP_EXEC_X,  /* EXEC's first element, DECRBY's result */
+    STEP_EXEC_Y,  /* EXEC's second element, INCRBY's result */
+};
+
 static void worker_error(struct worker *w, const char *what, const struct reply *r)
 {
     if (w->errors < ERRORS_SHOWN_MAX) {
@@ -360,8 +396,7 @@ static void worker_error(struct worker *w, const char *what, const struct reply 
             fprintf(stderr, "transfer: client %d: %s: got %c%s (n=%lld)\n", w->index, what,
                     r->type ? r->type : '?', r->str, r->n);
         else
-            fprintf(stderr, "transfer: client %d: %s: %s\n", w->index, what,
-                    errno == EAGAIN || errno == EWOULDBLOCK ? "reply timeout" : strerror(errno));
+            fprintf(stderr, "transfer: client %d: %s: %s\n", w->index, what, strerror(errno));
     }
     w->errors++;
 }
@@ -380,179 +415,284 @@ static void worker_record(struct worker *w, uint64_t lat_ns)
     w->lat_us[w->lat_count++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
-/* GET key; *bal gets the balance. Returns 0, or -1 (counted as an error). */
-static int get_balance(struct worker *w, struct conn *c, struct wbuf *out, const char *key,
-                       long long *bal)
+/* Send what w->out holds and wait for `step`. The socket is non-blocking;
+ * a client has at most one request (under 200 bytes) unanswered, so the
+ * send buffer always has room: a short send is reported as an error rather
+ * than queued. Returns 0 or -1 (counted). */
+static int worker_send(struct worker *w, enum step step)
 {
-    struct reply r;
-    const char *get[] = {"GET", key};
-
-    out->len = 0;
-    wbuf_cmd(out, 2, get);
-    if (conn_write(c, out->p, out->len) != 0 || conn_read_reply(c, &r) != 0) {
-        worker_error(w, "GET", NULL);
+    ssize_t n = send(w->conn.fd, w->out.p, w->out.len, MSG_NOSIGNAL);
+    if (n != (ssize_t)w->out.len) {
+        if (n >= 0)
+            errno = EMSGSIZE;
+        worker_error(w, "send", NULL);
         return -1;
     }
-    if (r.type != '$' || r.n < 0 || !parse_ll(r.str, bal)) {
-        worker_error(w, "GET (expected an integer balance)", &r);
-        return -1;
-    }
+    w->step = step;
+    w->pending = step == STEP_QUEUED ? 3 : 1;
+    w->sent_ns = now_ns();
     return 0;
 }
 
-/* One transfer, retried until EXEC commits or the balance check skips it.
- * Returns 0, or -1 after a protocol or I/O error (the connection is then
- * unusable: the caller stops). */
-static int do_transfer(struct worker *w, struct conn *c, struct wbuf *out)
+static int send_cmd(struct worker *w, int argc, const char *const *argv, enum step step)
+{
+    w->out.len = 0;
+    wbuf_cmd(&w->out, argc, argv);
+    return worker_send(w, step);
+}
+
+/* Start the current transfer (again, after a null EXEC): WATCH a b. */
+static int transfer_watch(struct worker *w)
+{
+    const char *watch[] = {"WATCH", w->ka, w->kb};
+    return send_cmd(w, 3, watch, STEP_WATCH);
+}
+
+/* Pick a new transfer and start it. */
+static int transfer_begin(struct worker *w)
 {
     const int n = w->opt->accounts;
     int a = (int)(rng_next(&w->rng) % (uint64_t)n);
     int b = (int)(rng_next(&w->rng) % (uint64_t)(n - 1));
     if (b >= a)
         b++;
-    long long amt = 1 + (long long)(rng_next(&w->rng) % AMOUNT_MAX);
-    char ka[32], kb[32], samt[32];
-    snprintf(ka, sizeof(ka), "acct:%d", a);
-    snprintf(kb, sizeof(kb), "acct:%d", b);
-    snprintf(samt, sizeof(samt), "%lld", amt);
-
-    const char *watch[] = {"WATCH", ka, kb};
-    const char *unwatch[] = {"UNWATCH"};
-    const char *multi[] = {"MULTI"};
-    const char *decrby[] = {"DECRBY", ka, samt};
-    const char *incrby[] = {"INCRBY", kb, samt};
-    const char *exec[] = {"EXEC"};
-    struct reply r, x, y;
-    uint64_t t0 = now_ns();
-    uint64_t retries = 0;
-
-    for (;;) {
-        long long bal_a, bal_b;
-
-        out->len = 0;
-        wbuf_cmd(out, 3, watch);
-        if (conn_write(c, out->p, out->len) != 0 || conn_read_reply(c, &r) != 0) {
-            worker_error(w, "WATCH", NULL);
-            return -1;
-        }
-        if (!reply_is(&r, '+', "OK")) {
-            worker_error(w, "WATCH", &r);
-            return -1;
-        }
-        if (get_balance(w, c, out, ka, &bal_a) != 0 || get_balance(w, c, out, kb, &bal_b) != 0)
-            return -1;
-
-        if (bal_a < amt) {
-            out->len = 0;
-            wbuf_cmd(out, 1, unwatch);
-            if (conn_write(c, out->p, out->len) != 0 || conn_read_reply(c, &r) != 0) {
-                worker_error(w, "UNWATCH", NULL);
-                return -1;
-            }
-            if (!reply_is(&r, '+', "OK")) {
-                worker_error(w, "UNWATCH", &r);
-                return -1;
-            }
-            uint64_t t1 = now_ns();
-            if (t1 >= w->t_start_ns && t1 < w->t_end_ns) {
-                w->skipped++;
-                w->retries += retries;
-            }
-            return 0;
-        }
-
-        out->len = 0;
-        wbuf_cmd(out, 1, multi);
-        wbuf_cmd(out, 3, decrby);
-        wbuf_cmd(out, 3, incrby);
-        wbuf_cmd(out, 1, exec);
-        if (conn_write(c, out->p, out->len) != 0) {
-            worker_error(w, "MULTI ... EXEC (write)", NULL);
-            return -1;
-        }
-        static const char *const expect[] = {"OK", "QUEUED", "QUEUED"};
-        for (int i = 0; i < 3; i++) {
-            if (conn_read_reply(c, &r) != 0) {
-                worker_error(w, "MULTI/DECRBY/INCRBY", NULL);
-                return -1;
-            }
-            if (!reply_is(&r, '+', expect[i])) {
-                worker_error(w, i == 0 ? "MULTI" : "queueing DECRBY/INCRBY", &r);
-                /* Leave the connection usable: drain the rest. */
-                for (int j = i + 1; j < 4; j++) {
-                    if (conn_read_reply(c, &r) != 0)
-                        return -1;
-                    if (r.type == '*') /* EXEC's reply: drain its elements */
-                        for (long long k = 0; k < r.n; k++)
-                            if (conn_read_reply(c, &x) != 0)
-                                return -1;
-                }
-                return -1;
-            }
-        }
-        if (conn_read_reply(c, &r) != 0) {
-            worker_error(w, "EXEC", NULL);
-            return -1;
-        }
-        if (r.type == '*' && r.n == -1) {
-            retries++;
-            continue;
-        }
-        if (r.type != '*' || r.n != 2) {
-            worker_error(w, "EXEC (expected *2 or *-1)", &r);
-            if (r.type == '*')
-                for (long long k = 0; k < r.n; k++)
-                    if (conn_read_reply(c, &x) != 0)
-                        return -1;
-            return -1;
-        }
-        if (conn_read_reply(c, &x) != 0 || conn_read_reply(c, &y) != 0) {
-            worker_error(w, "EXEC elements", NULL);
-            return -1;
-        }
-        uint64_t t1 = now_ns();
-        if (x.type != ':' || y.type != ':') {
-            worker_error(w, "EXEC elements (expected two integers)", x.type != ':' ? &x : &y);
-            return -1;
-        }
-        bool stale = x.n != bal_a - amt || y.n != bal_b + amt;
-        if (stale && w->stale < ERRORS_SHOWN_MAX)
-            fprintf(stderr,
-                    "transfer: client %d: WATCH violated: read %s=%lld %s=%lld, amt %lld, "
-                    "EXEC gave %lld %lld\n",
-                    w->index, ka, bal_a, kb, bal_b, amt, x.n, y.n);
-        if (t1 >= w->t_start_ns && t1 < w->t_end_ns) {
-            w->committed++;
-            w->retries += retries;
-            w->stale += stale;
-            worker_record(w, t1 - t0);
-        } else if (stale) {
-            w->stale++;
-        }
-        return 0;
-    }
+    w->amt = 1 + (long long)(rng_next(&w->rng) % AMOUNT_MAX);
+    snprintf(w->ka, sizeof(w->ka), "acct:%d", a);
+    snprintf(w->kb, sizeof(w->kb), "acct:%d", b);
+    snprintf(w->samt, sizeof(w->samt), "%lld", w->amt);
+    w->t0 = now_ns();
+    w->retries_now = 0;
+    return transfer_watch(w);
 }
 
-static void *worker_main(void *arg)
+static bool in_window(const struct worker *w, uint64_t t)
 {
-    struct worker *w = arg;
-    struct conn *c = malloc(sizeof(*c));
-    struct wbuf out = {0};
+    return t >= w->t_start_ns && t < w->t_end_ns;
+}
 
-    if (c == NULL)
-        die_oom();
-    if (conn_open(c, w->opt) != 0) {
-        w->errors++;
-        free(c);
+/* The transfer ended (committed or skipped) at t1. */
+static int transfer_done(struct worker *w, uint64_t t1, bool committed, bool stale)
+{
+    if (stale && w->stale < ERRORS_SHOWN_MAX)
+        fprintf(stderr,
+                "transfer: client %d: WATCH violated: read %s=%lld %s=%lld, amt %lld, "
+                "EXEC gave %lld %lld\n",
+                w->index, w->ka, w->bal_a, w->kb, w->bal_b, w->amt, w->x, w->y);
+    if (in_window(w, t1)) {
+        w->retries += w->retries_now;
+        w->stale += stale;
+        if (committed) {
+            w->committed++;
+            worker_record(w, t1 - w->t0);
+        } else {
+            w->skipped++;
+        }
+    } else if (stale) {
+        w->stale++;
+    }
+    if (t1 >= w->t_end_ns) {
+        w->finished = true;
+        return 0;
+    }
+    return transfer_begin(w);
+}
+
+/* A GET's reply: the balance into *bal. */
+static int take_balance(struct worker *w, const struct reply *r, long long *bal)
+{
+    if (r->type != '$' || r->n < 0 || !parse_ll(r->str, bal)) {
+        worker_error(w, "GET (expected an integer balance)", r);
+        return -1;
+    }
+    return 0;
+}
+
+/* One reply for the client's current step. Returns 0 or -1 (counted: the
+ * client stops, its connection is closed). */
+static int worker_reply(struct worker *w, const struct reply *r)
+{
+    static const char *const queued[] = {"OK", "QUEUED", "QUEUED"};
+    const char *get_b[] = {"GET", w->kb};
+
+    switch (w->step) {
+    case STEP_WATCH:
+        if (!reply_is(r, '+', "OK")) {
+            worker_error(w, "WATCH", r);
+            return -1;
+        }
+        const char *get_a[] = {"GET", w->ka};
+        return send_cmd(w, 2, get_a, STEP_GET_A);
+    case STEP_GET_A:
+        if (take_balance(w, r, &w->bal_a) != 0)
+            return -1;
+        return send_cmd(w, 2, get_b, STEP_GET_B);
+    case STEP_GET_B:
+        if (take_balance(w, r, &w->bal_b) != 0)
+            return -1;
+        if (w->bal_a < w->amt) {
+            const char *unwatch[] = {"UNWATCH"};
+            return send_cmd(w, 1, unwatch, STEP_UNWATCH);
+        }
+        const char *multi[] = {"MULTI"};
+        const char *decrby[] = {"DECRBY", w->ka, w->samt};
+        const char *incrby[] = {"INCRBY", w->kb, w->samt};
+        const char *exec[] = {"EXEC"};
+        w->out.len = 0;
+        wbuf_cmd(&w->out, 1, multi);
+        wbuf_cmd(&w->out, 3, decrby);
+        wbuf_cmd(&w->out, 3, incrby);
+        wbuf_cmd(&w->out, 1, exec);
+        return worker_send(w, STEP_QUEUED);
+    case STEP_UNWATCH:
+        if (!reply_is(r, '+', "OK")) {
+            worker_error(w, "UNWATCH", r);
+            return -1;
+        }
+        return transfer_done(w, now_ns(), false, false);
+    case STEP_QUEUED:
+        if (!reply_is(r, '+', queued[3 - w->pending])) {
+            worker_error(w, w->pending == 3 ? "MULTI" : "queueing DECRBY/INCRBY", r);
+            return -1;
+        }
+        if (--w->pending == 0) {
+            w->step = STEP_EXEC;
+            w->pending = 1;
+        }
+        return 0;
+    case STEP_EXEC:
+        if (r->type == '*' && r->n == -1) {
+            w->retries_now++;
+            return transfer_watch(w);
+        }
+        if (r->type != '*' || r->n != 2) {
+            worker_error(w, "EXEC (expected *2 or *-1)", r);
+            return -1;
+        }
+        w->step = STEP_EXEC_X;
+        return 0;
+    case STEP_EXEC_X:
+    case STEP_EXEC_Y:
+        if (r->type != ':') {
+            worker_error(w, "EXEC elements (expected two integers)", r);
+            return -1;
+        }
+        if (w->step == STEP_EXEC_X) {
+            w->x = r->n;
+            w->step = STEP_EXEC_Y;
+            return 0;
+        }
+        w->y = r->n;
+        return transfer_done(w, now_ns(), true,
+                             w->x != w->bal_a - w->amt || w->y != w->bal_b + w->amt);
+    }
+    return -1;
+}
+
+/* The client's socket is readable: take what arrived and act on every
+ * complete reply. Returns 0, or -1 when the client is done with (finished
+ * or failed). */
+static int worker_readable(struct worker *w)
+{
+    struct conn *c = &w->conn;
+    struct reply r;
+    long n;
+
+    if (c->rpos > 0 && c->rpos == c->rlen)
+        c->rpos = c->rlen = 0;
+    ssize_t got = recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
+    if (got <= 0) {
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        if (got == 0)
+            errno = ECONNRESET;
+        worker_error(w, "recv", NULL);
+        return -1;
+    }
+    c->rlen += (size_t)got;
+    while ((n = reply_parse(c->rbuf + c->rpos, c->rlen - c->rpos, &r)) > 0) {
+        c->rpos += (size_t)n;
+        if (worker_reply(w, &r) != 0)
+            return -1;
+        if (w->finished)
+            return -1;
+    }
+    if (n < 0) {
+        errno = EPROTO;
+        worker_error(w, "reply", NULL);
+        return -1;
+    }
+    if (c->rpos > 0) { /* keep a partial reply at the buffer's start */
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
+    }
+    return 0;
+}
+
+/* One load thread: an epoll loop over its share of the clients (every
+ * threads-th one), each a non-blocking connection running one transfer at a
+ * time. Ends when every client has finished or failed. */
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    struct epoll_event evs[EPOLL_EVENTS_MAX];
+    int active = 0;
+    uint64_t last_check = now_ns();
+
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (l->ep < 0) {
+        perror("transfer: epoll_create1");
+        for (int i = 0; i < l->count; i++)
+            l->ws[i].errors++;
         return NULL;
     }
-    while (now_ns() < w->t_end_ns) {
-        if (do_transfer(w, c, &out) != 0)
-            break;
+    for (int i = 0; i < l->count; i++) {
+        struct worker *w = &l->ws[i];
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+        if (conn_open(&w->conn, w->opt) != 0) {
+            w->errors++;
+            continue;
+        }
+        if (fcntl(w->conn.fd, F_SETFL, O_NONBLOCK) != 0 ||
+            epoll_ctl(l->ep, EPOLL_CTL_ADD, w->conn.fd, &ev) != 0 || transfer_begin(w) != 0) {
+            worker_error(w, "setting up the connection", NULL);
+            conn_close(&w->conn);
+            continue;
+        }
+        active++;
     }
-    conn_close(c);
-    free(c);
-    free(out.p);
+    while (active > 0) {
+        int n = epoll_wait(l->ep, evs, EPOLL_EVENTS_MAX, TIMEOUT_CHECK_MS);
+        if (n < 0 && errno != EINTR) {
+            perror("transfer: epoll_wait");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            struct worker *w = evs[i].data.ptr;
+            if (w->conn.fd >= 0 && worker_readable(w) != 0) {
+                conn_close(&w->conn); /* also leaves the epoll set */
+                active--;
+            }
+        }
+        uint64_t now = now_ns();
+        if (now - last_check < TIMEOUT_CHECK_MS * 1000000ull)
+            continue;
+        last_check = now;
+        for (int i = 0; i < l->count; i++) {
+            struct worker *w = &l->ws[i];
+            if (w->conn.fd >= 0 && now - w->sent_ns > (uint64_t)w->opt->timeout_s * 1000000000ull) {
+                errno = ETIMEDOUT;
+                worker_error(w, "reply timeout", NULL);
+                conn_close(&w->conn);
+                active--;
+            }
+        }
+    }
+    for (int i = 0; i < l->count; i++) {
+        conn_close(&l->ws[i].conn);
+        free(l->ws[i].out.p);
+    }
+    close(l->ep);
     return NULL;
 }
 
@@ -578,31 +718,41 @@ static double pct_ms(const uint32_t *v, size_t n, double p)
 static int cmd_run(const struct options *opt)
 {
     struct worker *ws = calloc((size_t)opt->clients, sizeof(*ws));
+    struct loop *loops = calloc((size_t)opt->threads, sizeof(*loops));
     uint64_t t0 = now_ns();
     uint64_t t_start = t0 + (uint64_t)(opt->warmup_s * 1e9);
     uint64_t t_end = t_start + (uint64_t)(opt->duration_s * 1e9);
     int started = 0, rc = 0;
 
-    if (ws == NULL)
+    if (ws == NULL || loops == NULL)
         die_oom();
     for (int i = 0; i < opt->clients; i++) {
         ws[i].index = i;
         ws[i].opt = opt;
         ws[i].t_start_ns = t_start;
         ws[i].t_end_ns = t_end;
+        ws[i].conn.fd = -1;
         ws[i].rng = opt->seed * 0x9E3779B97F4A7C15ull + (uint64_t)i * 0xBF58476D1CE4E5B9ull + 1;
-        if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]) != 0) {
+    }
+    /* Thread t drives clients [t * clients / threads, (t + 1) * clients / threads). */
+    for (int t = 0; t < opt->threads; t++) {
+        int lo = t * opt->clients / opt->threads, hi = (t + 1) * opt->clients / opt->threads;
+        loops[t].ws = ws + lo;
+        loops[t].count = hi - lo;
+        if (pthread_create(&loops[t].tid, NULL, loop_main, &loops[t]) != 0) {
             fprintf(stderr, "transfer: pthread_create failed\n");
             rc = 1;
             break;
         }
         started++;
     }
+    for (int t = 0; t < started; t++)
+        pthread_join(loops[t].tid, NULL);
+    free(loops);
 
     uint64_t committed = 0, retries = 0, skipped = 0, stale = 0, errors = 0;
     size_t nlat = 0;
-    for (int i = 0; i < started; i++) {
-        pthread_join(ws[i].tid, NULL);
+    for (int i = 0; i < opt->clients; i++) {
         committed += ws[i].committed;
         retries += ws[i].retries;
         skipped += ws[i].skipped;
@@ -615,7 +765,7 @@ static int cmd_run(const struct options *opt)
         die_oom();
     size_t k = 0;
     double sum_ms = 0.0;
-    for (int i = 0; i < started; i++) {
+    for (int i = 0; i < opt->clients; i++) {
         memcpy(lat + k, ws[i].lat_us, ws[i].lat_count * sizeof(*lat));
         k += ws[i].lat_count;
         free(ws[i].lat_us);
@@ -626,10 +776,11 @@ static int cmd_run(const struct options *opt)
 
     printf("committed=%" PRIu64 " tps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f max_ms=%.3f "
            "retries=%" PRIu64 " skipped=%" PRIu64 " stale=%" PRIu64 " errors=%" PRIu64
-           " clients=%d\n",
+           " clients=%d threads=%d\n",
            committed, (double)committed / opt->duration_s, pct_ms(lat, nlat, 50.0),
            pct_ms(lat, nlat, 99.0), nlat ? sum_ms / (double)nlat : 0.0,
-           nlat ? lat[nlat - 1] / 1000.0 : 0.0, retries, skipped, stale, errors, opt->clients);
+           nlat ? lat[nlat - 1] / 1000.0 : 0.0, retries, skipped, stale, errors, opt->clients,
+           opt->threads);
     fflush(stdout);
     free(lat);
     free(ws);
@@ -738,7 +889,7 @@ static int cmd_sum(const struct options *opt)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: transfer init|run|sum [-h host] [-p port] [-c clients] "
+    fprintf(stderr, "usage: transfer init|run|sum [-h host] [-p port] [-c clients] [-j threads] "
                     "[-n accounts] [-b balance] [-d duration_s] [-w warmup_s] [-s seed] "
                     "[-t timeout_s]\n");
     exit(2);
@@ -750,6 +901,7 @@ int main(int argc, char **argv)
         .host = "127.0.0.1",
         .port = 6379,
         .clients = 50,
+        .threads = 1,
         .accounts = 10000,
         .initial = 1000,
         .duration_s = 10.0,
@@ -763,11 +915,12 @@ int main(int argc, char **argv)
         usage();
     const char *mode = argv[1];
     optind = 2;
-    while ((ch = getopt(argc, argv, "h:p:c:n:b:d:w:s:t:")) != -1) {
+    while ((ch = getopt(argc, argv, "h:p:c:j:n:b:d:w:s:t:")) != -1) {
         switch (ch) {
         case 'h': opt.host = optarg; break;
         case 'p': opt.port = atoi(optarg); break;
         case 'c': opt.clients = atoi(optarg); break;
+        case 'j': opt.threads = atoi(optarg); break;
         case 'n': opt.accounts = atoi(optarg); break;
         case 'b': opt.initial = atoll(optarg); break;
         case 'd': opt.duration_s = atof(optarg); break;
@@ -778,6 +931,7 @@ int main(int argc, char **argv)
         }
     }
     if (optind != argc || opt.port <= 0 || opt.port > 65535 || opt.clients < 1 ||
+        opt.threads < 1 || opt.threads > THREADS_MAX || opt.threads > opt.clients ||
         opt.accounts < 2 || opt.duration_s <= 0 || opt.warmup_s < 0 || opt.timeout_s < 1)
         usage();
     if (strcmp(mode, "init") == 0)

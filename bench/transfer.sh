@@ -5,9 +5,10 @@
 #
 # Workload: CLIENTS (50) concurrent clients move money among ACCOUNTS (10000)
 # accounts acct:0..acct:9999, each starting at 1000. One transfer on the
-# Redis-protocol servers (bench/transfer.c, one thread and one blocking TCP
-# connection per client, 4 round trips as redis-py's pipeline.watch()/multi()
-# does them):
+# Redis-protocol servers (bench/transfer.c: one TCP connection per client,
+# driven by THREADS (2) epoll load threads, as pgbench drives PostgreSQL's
+# with -j 2; each client has one request out at a time, 4 round trips as
+# redis-py's pipeline.watch()/multi() does them):
 #     WATCH acct:a acct:b; GET acct:a; GET acct:b;
 #     (balance(a) < amt: UNWATCH, counted as skipped)
 #     MULTI; DECRBY acct:a amt; INCRBY acct:b amt; EXEC      (one write)
@@ -15,7 +16,7 @@
 # (*-1, a watched key changed) retries the transfer (counted in "retries").
 # The load generator also checks that EXEC's replies equal the balances read
 # after WATCH minus/plus amt (anything else is a WATCH bug: "stale").
-# On PostgreSQL: pgbench -c CLIENTS -j 2 -M prepared --max-tries 100 -n with
+# On PostgreSQL: pgbench -c CLIENTS -j THREADS -M prepared --max-tries 100 -n with
 #     \set a random(0,9999)  \set b random(0,9999)  \set amt random(1,10)
 #     BEGIN; UPDATE accounts SET balance = balance - :amt WHERE id = :a;
 #     UPDATE accounts SET balance = balance + :amt WHERE id = :b; COMMIT;
@@ -53,6 +54,10 @@
 #   DURATION      measured seconds per system (default 10)
 #   WARMUP        warm-up seconds per system before measuring (default 2)
 #   CLIENTS       concurrent clients (default 50)
+#   THREADS       load threads of bench/transfer.c and pgbench's -j (default
+#                 2: until 2026-11-25 transfer.c ran one blocking thread per
+#                 client, and the 50 threads' context switches cost the
+#                 2-core machine about a quarter of its transfers)
 #   ACCOUNTS      number of accounts (default 10000)
 #   SYSTEMS       which systems, space-separated (default
 #                 "engram redis-always redis-nopersist postgres")
@@ -72,7 +77,7 @@ PROG=transfer.sh
 source "$SCRIPT_DIR/lib.sh"
 
 CMDLINE=""
-for v in ROUNDS DURATION WARMUP CLIENTS ACCOUNTS SYSTEMS PG_BINDIR PGBENCH_BIN PG_USER ENGRAM_BIN \
+for v in ROUNDS DURATION WARMUP CLIENTS THREADS ACCOUNTS SYSTEMS PG_BINDIR PGBENCH_BIN PG_USER ENGRAM_BIN \
     ENGRAM_ARGS REDIS_BIN RESULTS_FILE; do
     if [[ -n "${!v+x}" ]]; then
         CMDLINE+="$v=$(printf '%q' "${!v}") "
@@ -94,6 +99,7 @@ done
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 CLIENTS=${CLIENTS:-50}
+THREADS=${THREADS:-2}
 ACCOUNTS=${ACCOUNTS:-10000}
 SYSTEMS=${SYSTEMS:-engram redis-always redis-nopersist postgres}
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -102,6 +108,7 @@ INITIAL=1000
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a positive integer (seconds)"
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer (seconds)"
 [[ "$CLIENTS" =~ ^[1-9][0-9]*$ ]] || die "CLIENTS must be a positive integer"
+[[ "$THREADS" =~ ^[1-9][0-9]*$ && $THREADS -le 64 && $THREADS -le $CLIENTS ]] || die "THREADS must be an integer from 1 to min(64, CLIENTS)"
 [[ "$ACCOUNTS" =~ ^[1-9][0-9]*$ && $ACCOUNTS -ge 2 ]] || die "ACCOUNTS must be an integer >= 2"
 EXPECTED_SUM=$((ACCOUNTS * INITIAL))
 
@@ -183,8 +190,8 @@ run_resp() { # name
     rc=0
     local t0 t1 times
     t0=$(proc_cpu_ticks "${PID[$s]}")
-    out=$({ TIMEFORMAT='%U %S %R'; time "$GEN" run -p "$port" -c "$CLIENTS" -n "$ACCOUNTS" \
-        -d "$DURATION" -w "$WARMUP" 2>"$WORK/$s.gen.err"; } 2>"$WORK/$s.gen.time") || rc=$?
+    out=$({ TIMEFORMAT='%U %S %R'; time "$GEN" run -p "$port" -c "$CLIENTS" -j "$THREADS" \
+        -n "$ACCOUNTS" -d "$DURATION" -w "$WARMUP" 2>"$WORK/$s.gen.err"; } 2>"$WORK/$s.gen.time") || rc=$?
     t1=$(proc_cpu_ticks "${PID[$s]}")
     times=$(tail -n 1 "$WORK/$s.gen.time")
     [[ ! -s "$WORK/$s.gen.err" ]] || sed "s/^/    /" "$WORK/$s.gen.err" >&2
@@ -317,7 +324,7 @@ UPDATE accounts SET balance = balance - :amt WHERE id = :a;
 UPDATE accounts SET balance = balance + :amt WHERE id = :b;
 COMMIT;
 EOF
-    local pgb=("$PGBENCH_BIN" -h 127.0.0.1 -p "$port" -U bench -n -c "$CLIENTS" -j 2 -M prepared
+    local pgb=("$PGBENCH_BIN" -h 127.0.0.1 -p "$port" -U bench -n -c "$CLIENTS" -j "$THREADS" -M prepared
         --max-tries=100 -f "$WORK/transfer.sql" -d postgres)
     if [[ $WARMUP -gt 0 ]]; then
         log "postgres: warm-up ${WARMUP}s"
@@ -464,9 +471,9 @@ REPORT="## Transactions (issue 4): bench/transfer.sh, $(report_title)"$'\n\n'
 REPORT+="Command: \`$CMDLINE\`"$'\n\n'
 REPORT+="$CLIENTS clients, $ACCOUNTS accounts of $INITIAL, amounts 1..10; ${WARMUP}s warm-up then ${DURATION}s measured per system,"
 REPORT+=" systems run one after the other, $ROUNDS round(s) in rotating order, each on a fresh server (table: each system's median round). engram (defaults: appendonly yes, appendfsync always) and $(redis_version)"
-REPORT+=" \`--appendonly yes --appendfsync always --save ''\` (redis-always), \`--appendonly no --save ''\` (redis-nopersist, not durable): bench/transfer.c, WATCH a b / GET a / GET b /"
+REPORT+=" \`--appendonly yes --appendfsync always --save ''\` (redis-always), \`--appendonly no --save ''\` (redis-nopersist, not durable): bench/transfer.c with $THREADS epoll threads, WATCH a b / GET a / GET b /"
 REPORT+=" MULTI DECRBY INCRBY EXEC (4 round trips), retry on a null EXEC."
-REPORT+=" postgres: \`pgbench -c $CLIENTS -j 2 -M prepared --max-tries=100 -n -T $DURATION -r -l\` over TCP,"
+REPORT+=" postgres: \`pgbench -c $CLIENTS -j $THREADS -M prepared --max-tries=100 -n -T $DURATION -r -l\` over TCP,"
 REPORT+=" BEGIN / UPDATE a / UPDATE b / COMMIT (4 round trips), p50/p99 from the -l log."
 REPORT+=" Latency: per committed transfer, first WATCH/BEGIN to the EXEC/COMMIT reply, retries included."
 REPORT+=" CPU cores used (RESP systems, over warm-up + run): the load generator's and the server's CPU time (user + system, all threads) / wall time; the machine has $(nproc) cores, so client + server near $(nproc) means the machine, not the server, set the pace."
