@@ -286,7 +286,7 @@ void cmd_config_get(struct client *c)
 static void apply_config(void)
 {
     log_set_level((enum log_level)server.cfg.loglevel);
-    server_apply_hz();
+    server_apply_loop();
     server_apply_encodings();
     durable_apply_config();
 }

@@ -61,6 +61,11 @@
 #define HZ_DEFAULT 10
 #define HZ_MIN 1
 #define HZ_MAX 500
+/* busy-poll-us: how long the loop polls for events before it sleeps, when
+ * the last idle gap was at most that long (ev.c, "Busy polling"). Default
+ * and upper bound: past a millisecond a poll only burns the CPU. */
+#define BUSY_POLL_US_DEFAULT 50
+#define BUSY_POLL_US_MAX 1000
 /* Active expiry: keys sampled per loop of the cycle and the share of one
  * tick it may use (Redis uses 20 keys and 25% of CPU). */
 #define EXPIRE_SAMPLE_KEYS 20

@@ -34,6 +34,8 @@ struct ev {
     ev_hook_fn *timer_fn;       /* periodic callback, may be NULL */
     int64_t wake_us;            /* also wake at this monotonic time; 0 = not needed */
     ev_hook_fn *before_sleep_fn;/* called before each epoll_wait, may be NULL */
+    int busy_poll_us;           /* poll this long before sleeping; 0 = never */
+    bool poll_next;             /* the last idle gap was <= busy_poll_us */
     void *hook_data;            /* borrowed, passed to the hooks */
 };
 

@@ -63,6 +63,7 @@ static const struct opt opts[] = {
     {"client-query-buffer-limit", OPT_MEMORY, OFF(client_query_buffer_limit), 1024 * 1024,
      QUERY_BYTES_CONFIG_MAX, false},
     {"hz", OPT_INT, OFF(hz), 0, INT_MAX, false},
+    {"busy-poll-us", OPT_INT, OFF(busy_poll_us), 0, BUSY_POLL_US_MAX, false},
     {"appendonly", OPT_BOOL, OFF(appendonly), 0, 1, true},
     {"appendfsync", OPT_FSYNC, OFF(appendfsync), 0, 2, false},
     {"save", OPT_STRING, OFF(save), 0, 0, false},
@@ -114,6 +115,7 @@ void config_create(struct config *cfg)
     cfg->proto_max_bulk_len = (long long)BULK_BYTES_DEFAULT;
     cfg->client_query_buffer_limit = (long long)QUERY_BYTES_DEFAULT;
     cfg->hz = HZ_DEFAULT;
+    cfg->busy_poll_us = BUSY_POLL_US_DEFAULT;
     cfg->appendonly = 1;
     cfg->save = mem_strndup("3600 1 300 100 60 10000", 23);
     cfg->wal_snapshot_bytes = 64ll * 1024 * 1024;

@@ -30,6 +30,7 @@ struct config {
     long long proto_max_bulk_len;    /* largest bulk string accepted, bytes */
     long long client_query_buffer_limit; /* largest query buffer, bytes */
     int hz;                          /* cron frequency */
+    int busy_poll_us;                /* ev.c busy polling, 0 = off */
     int appendonly;                  /* 1: write the WAL; 0: memory only */
     int appendfsync;                 /* enum wal_fsync: always, everysec, no */
     char *save;                      /* owned; save rules "<secs> <changes> ...", "" = none */

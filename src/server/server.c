@@ -642,13 +642,14 @@ void server_apply_encodings(void)
     zset_max_packed_value = (size_t)server.cfg.zset_max_listpack_value;
 }
 
-void server_apply_hz(void)
+void server_apply_loop(void)
 {
     if (server.cfg.hz < HZ_MIN)
         server.cfg.hz = HZ_MIN;
     if (server.cfg.hz > HZ_MAX)
         server.cfg.hz = HZ_MAX;
     ev_set_timer(&server.ev, 1000 / server.cfg.hz, cron);
+    server.ev.busy_poll_us = server.cfg.busy_poll_us;
 }
 
 static void on_signal(int sig)
@@ -787,7 +788,7 @@ int server_init(void)
     if (rc != 0)
         return rc;
     server.ev.before_sleep_fn = before_sleep;
-    server_apply_hz();
+    server_apply_loop();
     server_apply_encodings();
     server.dbs = mem_calloc((size_t)server.cfg.databases * sizeof(struct db));
     for (int i = 0; i < server.cfg.databases; i++)

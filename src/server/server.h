@@ -83,8 +83,8 @@ void server_feed_monitors(struct client *c);
 void server_client_unblocked(struct client *c);
 /* Ask the loop to stop; exit code 0. */
 void server_request_shutdown(void);
-/* Apply a changed option that needs action (hz, logfile, ...). */
-void server_apply_hz(void);
+/* Apply the event loop's options of server.cfg: hz, busy-poll-us. */
+void server_apply_loop(void);
 /* Apply the packed-encoding thresholds of server.cfg (hash.h). */
 void server_apply_encodings(void);
 /* One non-blocking turn of the event loop while the data loads. */

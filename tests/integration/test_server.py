@@ -787,6 +787,56 @@ def test_config_set_hz_is_clamped(c):
         assert c.call(b"CONFIG SET hz 10\r\n") == b"+OK\r\n"
 
 
+def test_config_busy_poll_us(c):
+    """engram's own option (ev.c, "Busy polling"): 0..1000, default 50."""
+    if conftest.AGAINST_REDIS:
+        pytest.skip("engram option")
+    try:
+        assert config_get(c, "busy-poll-us") == {b"busy-poll-us": b"50"}
+        for v in (b"0", b"1000", b"7"):
+            assert c.call(b"CONFIG SET busy-poll-us " + v + b"\r\n") == b"+OK\r\n"
+            assert config_get(c, "busy-poll-us") == {b"busy-poll-us": v}
+        for v in (b"1001", b"-1"):
+            assert c.call(b"CONFIG SET busy-poll-us " + v + b"\r\n") == (
+                b"-ERR CONFIG SET failed (possibly related to argument 'busy-poll-us') - "
+                b"argument must be between 0 and 1000 inclusive\r\n")
+        assert c.call(b"PING\r\n") == b"+PONG\r\n"
+    finally:
+        assert c.call(b"CONFIG SET busy-poll-us 50\r\n") == b"+OK\r\n"
+
+
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process, all threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_busy_poll_stops_when_traffic_stops(server, c):
+    """Dense traffic turns busy polling on (the widest window, 1 ms); once
+    it stops, the loop must go back to sleeping: a second of idleness costs
+    a few milliseconds of CPU, not the second a poll that never ends would.
+    Sparse requests (one per 20 ms) must not keep it polling either."""
+    if conftest.AGAINST_REDIS:
+        pytest.skip("engram option")
+    try:
+        assert c.call(b"CONFIG SET busy-poll-us 1000\r\n") == b"+OK\r\n"
+        for _ in range(2000):  # one request at a time: gaps of a round trip
+            assert c.call(b"PING\r\n") == b"+PONG\r\n"
+        before = proc_cpu_s(server.proc.pid)
+        time.sleep(1.0)
+        idle = proc_cpu_s(server.proc.pid) - before
+        assert idle < 0.3, "the idle server used %.2f s of CPU in 1 s" % idle
+        before = proc_cpu_s(server.proc.pid)
+        for _ in range(50):
+            assert c.call(b"PING\r\n") == b"+PONG\r\n"
+            time.sleep(0.02)
+        sparse = proc_cpu_s(server.proc.pid) - before
+        assert sparse < 0.3, "50 requests 20 ms apart cost %.2f s of CPU" % sparse
+    finally:
+        assert c.call(b"CONFIG SET busy-poll-us 50\r\n") == b"+OK\r\n"
+
+
 def test_config_set_errors(c):
     assert c.call(b"CONFIG SET hz abc\r\n") == (
         b"-ERR CONFIG SET failed (possibly related to argument 'hz') - "

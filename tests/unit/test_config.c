@@ -495,9 +495,9 @@ TEST(config_get_patterns)
     }
     {
         const char *p[] = {"[bd]*"};
-        const char *want[] = {"bind", "dir", "databases"};
+        const char *want[] = {"bind", "dir", "databases", "busy-poll-us"};
         get_patterns(&cfg, p, 1, &l);
-        expect_names(&l, want, 3);
+        expect_names(&l, want, 4);
         listing_free(&l);
     }
     {
