@@ -18,7 +18,11 @@
  *   for up to busy_poll_us and only then sleeps. Under sparse traffic a
  *   poll comes up empty once and the gap then measured is long, so polling
  *   stops until traffic is dense again: the CPU it can waste is bounded by
- *   busy_poll_us per change from dense to sparse traffic.
+ *   busy_poll_us per change from dense to sparse traffic. before_sleep can
+ *   skip the poll for one turn (poll_skip): the server does while a WAL
+ *   batch is being synced, when polling measurably took CPU from the WAL
+ *   thread and the clients (durable LPUSH -P 1: 16 against 11 us of server
+ *   CPU per request, no faster).
  *
  * Invariants
  *   (1) files[fd].mask is exactly what epoll has registered for fd.
@@ -52,6 +56,7 @@ int ev_create(struct ev *ev, int fds_max)
     ev->wake_us = 0;
     ev->busy_poll_us = 0;
     ev->poll_next = false;
+    ev->poll_skip = false;
     return 0;
 }
 
@@ -125,18 +130,23 @@ void ev_wake_at(struct ev *ev, int64_t wake_us)
         ev->wake_us = wake_us;
 }
 
-static int wait_timeout_ms(struct ev *ev)
+/* Monotonic us of the turn's next timer tick or wake-up; INT64_MAX if none. */
+static int64_t deadline_us(const struct ev *ev)
 {
-    int64_t delta_us, at;
-    if (!ev->timer_fn && !ev->wake_us)
-        return -1;
-    at = ev->timer_fn ? ev->timer_next_us : ev->wake_us;
+    int64_t at = ev->timer_fn ? ev->timer_next_us : INT64_MAX;
     if (ev->wake_us && ev->wake_us < at)
         at = ev->wake_us;
-    delta_us = at - clock_mono_us();
-    if (delta_us <= 0)
+    return at;
+}
+
+/* epoll_wait's timeout to reach deadline_us: -1 (none), 0 (due) or ms. */
+static int timeout_ms_to(int64_t at, int64_t now)
+{
+    if (at == INT64_MAX)
+        return -1;
+    if (at <= now)
         return 0;
-    return (int)((delta_us + 999) / 1000);
+    return (int)((at - now + 999) / 1000);
 }
 
 /* Wait for events as the turn allows (see "Busy polling"); epoll_wait's
@@ -144,22 +154,21 @@ static int wait_timeout_ms(struct ev *ev)
 static int wait_events(struct ev *ev, bool block)
 {
     struct epoll_event *events = ev->events;
-    int64_t start, now;
-    int n, timeout = block ? wait_timeout_ms(ev) : 0;
+    int64_t at = deadline_us(ev), start = clock_mono_us(), now = start;
+    int n;
 
-    if (timeout == 0)
+    if (!block || at <= start)
         return epoll_wait(ev->epfd, events, ev->fds_max, 0);
-    start = clock_mono_us();
-    if (ev->poll_next && ev->busy_poll_us > 0) {
+    if (ev->poll_next && !ev->poll_skip && ev->busy_poll_us > 0) {
+        int64_t poll_end = start + ev->busy_poll_us < at ? start + ev->busy_poll_us : at;
         do {
             n = epoll_wait(ev->epfd, events, ev->fds_max, 0);
             now = clock_mono_us();
-        } while (n == 0 && now - start < ev->busy_poll_us);
+        } while (n == 0 && now < poll_end);
         if (n != 0)
             return n; /* events (or EINTR): poll_next stays true */
-        timeout = wait_timeout_ms(ev); /* the poll took part of it */
     }
-    n = epoll_wait(ev->epfd, events, ev->fds_max, timeout);
+    n = epoll_wait(ev->epfd, events, ev->fds_max, timeout_ms_to(at, now));
     ev->poll_next = ev->busy_poll_us > 0 && n > 0 && clock_mono_us() - start <= ev->busy_poll_us;
     return n;
 }
@@ -168,7 +177,8 @@ static void run_turn_with(struct ev *ev, bool block)
 {
     struct epoll_event *events = ev->events;
     int n;
-    ev->wake_us = 0; /* before_sleep sets this turn's wake-ups */
+    ev->wake_us = 0; /* before_sleep sets this turn's wake-ups ... */
+    ev->poll_skip = false; /* ... and whether it may poll */
     if (ev->before_sleep_fn)
         ev->before_sleep_fn(ev, ev->hook_data);
     if (ev->stop)

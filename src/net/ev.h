@@ -36,6 +36,7 @@ struct ev {
     ev_hook_fn *before_sleep_fn;/* called before each epoll_wait, may be NULL */
     int busy_poll_us;           /* poll this long before sleeping; 0 = never */
     bool poll_next;             /* the last idle gap was <= busy_poll_us */
+    bool poll_skip;             /* this turn does not poll (set by before_sleep) */
     void *hook_data;            /* borrowed, passed to the hooks */
 };
 

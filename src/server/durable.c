@@ -467,6 +467,11 @@ void durable_after_command(struct client *c, size_t reply_start)
     add_hold(c, reply_start, need);
 }
 
+bool durable_in_flight(void)
+{
+    return dur.wal_open && dur.wal.in_flight;
+}
+
 bool durable_wal_full(void)
 {
     size_t open_bytes;

@@ -48,6 +48,9 @@ void durable_shift_holds(struct client *c, size_t bytes);
 /* Forget c's holds (the client is being freed). */
 void durable_forget_client(struct client *c);
 void durable_before_sleep(void);
+/* True while records handed to the WAL thread are not all durable: the
+ * loop's next event is then likely the WAL's, an fsync away. */
+bool durable_in_flight(void);
 /* True while the open WAL batch is at WAL_OPEN_BYTES_MAX: clients must not
  * execute more commands until it has been handed to the WAL thread. */
 bool durable_wal_full(void);

@@ -616,6 +616,9 @@ static void before_sleep(struct ev *ev, void *data)
     /* ORDER MATTERS: hand this turn's records to the WAL thread first, so
      * the fsync starts while replies that need no fsync are written. */
     durable_before_sleep();
+    /* Busy polling would wait on a core the WAL thread and the clients
+     * need, for an event at least an fsync away (ev.c "Busy polling"). */
+    ev->poll_skip = durable_in_flight();
     resume_paused_clients();
     write_pending_clients();
     free_closing_clients();

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "net/ev.h"
 
+#include <time.h>
 #include <unistd.h>
 
 /* The poll window: wide, so that a turn whose data is already there stays
@@ -98,6 +99,65 @@ TEST(ev_busy_poll_follows_the_idle_gap)
     T_ASSERT(!ev.poll_next);
     one_blocking_turn(&ev); /* sleeps to the timer with no poll: still off */
     T_ASSERT(!ev.poll_next);
+
+    ev_destroy(&ev);
+    close(p[0]);
+    close(p[1]);
+}
+
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void skip_poll(struct ev *ev, void *data)
+{
+    (void)data;
+    ev->poll_skip = true;
+}
+
+/* An idle turn of SPIN_TURN_MS with polling on: returns the thread's CPU
+ * time over it, in us. */
+#define SPIN_TURN_MS 200
+static int64_t idle_turn_cpu_us(struct ev *ev)
+{
+    int64_t cpu0 = thread_cpu_us(), t0 = clock_mono_us();
+    ev->poll_next = true;
+    ev_set_timer(ev, SPIN_TURN_MS, stop_timer);
+    ev_run(ev);
+    /* The poll window (10 s) is far past the timer: the poll ends at the
+     * timer's deadline, not at its window. */
+    T_ASSERT(clock_mono_us() - t0 < 5 * 1000 * 1000);
+    return thread_cpu_us() - cpu0;
+}
+
+TEST(ev_busy_poll_ends_at_the_deadline_and_can_be_skipped)
+{
+    struct ev ev;
+    struct hits h = {0};
+    int p[2];
+
+    T_OK(pipe(p));
+    T_OK(ev_create(&ev, 1024));
+    ev.busy_poll_us = 10 * 1000 * 1000;
+    T_OK(ev_add(&ev, p[0], EV_READABLE, on_read, &h));
+
+    /* Polling spins: most of the turn is CPU (a fair share on a loaded
+     * machine is still far above a tenth). */
+    int64_t spun = idle_turn_cpu_us(&ev);
+    T_ASSERT(spun > SPIN_TURN_MS * 1000 / 10);
+    T_ASSERT(!ev.poll_next);
+
+    /* before_sleep's poll_skip: the same turn sleeps instead. */
+    ev.before_sleep_fn = skip_poll;
+    int64_t slept = idle_turn_cpu_us(&ev);
+    T_ASSERT(slept < SPIN_TURN_MS * 1000 / 10);
+    /* ... and only that turn: the flag is cleared before each hook. */
+    ev.before_sleep_fn = NULL;
+    ev_run_once(&ev);
+    T_ASSERT(!ev.poll_skip);
 
     ev_destroy(&ev);
     close(p[0]);
