@@ -63,7 +63,8 @@
 #define HZ_MAX 500
 /* busy-poll-us: how long the loop polls for events before it sleeps, when
  * the last idle gap was at most that long (ev.c, "Busy polling"). Default
- * and upper bound: past a millisecond a poll only burns the CPU. */
+ * (0 when the server may use only one CPU: config.c) and upper bound: past
+ * a millisecond a poll only burns the CPU. */
 #define BUSY_POLL_US_DEFAULT 50
 #define BUSY_POLL_US_MAX 1000
 /* Active expiry: keys sampled per loop of the cycle and the share of one

@@ -787,12 +787,14 @@ def test_config_set_hz_is_clamped(c):
         assert c.call(b"CONFIG SET hz 10\r\n") == b"+OK\r\n"
 
 
-def test_config_busy_poll_us(c):
-    """engram's own option (ev.c, "Busy polling"): 0..1000, default 50."""
+def test_config_busy_poll_us(c, server):
+    """engram's own option (ev.c, "Busy polling"): 0..1000, default 50, or
+    0 when the server may run on one CPU only."""
     if conftest.AGAINST_REDIS:
         pytest.skip("engram option")
+    default = b"50" if len(os.sched_getaffinity(server.proc.pid)) >= 2 else b"0"
     try:
-        assert config_get(c, "busy-poll-us") == {b"busy-poll-us": b"50"}
+        assert config_get(c, "busy-poll-us") == {b"busy-poll-us": default}
         for v in (b"0", b"1000", b"7"):
             assert c.call(b"CONFIG SET busy-poll-us " + v + b"\r\n") == b"+OK\r\n"
             assert config_get(c, "busy-poll-us") == {b"busy-poll-us": v}
@@ -803,6 +805,29 @@ def test_config_busy_poll_us(c):
         assert c.call(b"PING\r\n") == b"+PONG\r\n"
     finally:
         assert c.call(b"CONFIG SET busy-poll-us 50\r\n") == b"+OK\r\n"
+
+
+def test_busy_poll_default_off_on_one_cpu():
+    """Confined to one CPU the polling takes CPU from the clients: the
+    default is then 0, and an explicit value still counts."""
+    if conftest.AGAINST_REDIS:
+        pytest.skip("engram option")
+    mine = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(mine)})  # the server inherits it
+    try:
+        srv = Server()
+        srv2 = Server(args=["--busy-poll-us", "20"])
+    finally:
+        os.sched_setaffinity(0, mine)
+    try:
+        assert len(os.sched_getaffinity(srv.proc.pid)) == 1
+        with redis.Redis(port=srv.port) as r:
+            assert r.config_get("busy-poll-us") == {"busy-poll-us": "0"}
+        with redis.Redis(port=srv2.port) as r:
+            assert r.config_get("busy-poll-us") == {"busy-poll-us": "20"}
+    finally:
+        srv.stop()
+        srv2.stop()
 
 
 def proc_cpu_s(pid):
