@@ -269,8 +269,8 @@ static long reply_parse(const char *p, size_t len, struct reply *r)
     switch (r->type) {
     case '+':
     case '-':
-        snprintf(r->str, sizeof(r->str), "%.*s", (int)(body < sizeof(r->str) ? body : sizeof(r->str) - 1),
-                 p + 1);
+        snprintf(r->str, sizeof(r->str), "%.*s",
+                 (int)(body < sizeof(r->str) ? body : sizeof(r->str) - 1), p + 1);
         return (long)l + 1;
     case ':':
     case '*':
@@ -292,6 +292,8 @@ static long reply_parse(const char *p, size_t len, struct reply *r)
     if (r->n > READ_BUF_BYTES)
         return -1; /* no reply of this workload is that long */
     size_t total = l + 1 + (size_t)r->n + 2;
+    if (total > READ_BUF_BYTES)
+        return -1; /* could never fit in the read buffer */
     if (len < total)
         return 0;
     if (p[total - 2] != '\r' || p[total - 1] != '\n')
@@ -629,9 +631,9 @@ static int worker_readable(struct worker *w)
     return 0;
 }
 
-/* One load thread: an epoll loop over its share of the clients (every
- * threads-th one), each a non-blocking connection running one transfer at a
- * time. Ends when every client has finished or failed. */
+/* One load thread: an epoll loop over its share of the clients (a
+ * contiguous slice: cmd_run), each a non-blocking connection running one
+ * transfer at a time. Ends when every client has finished or failed. */
 static void *loop_main(void *arg)
 {
     struct loop *l = arg;
@@ -654,8 +656,12 @@ static void *loop_main(void *arg)
             continue;
         }
         if (fcntl(w->conn.fd, F_SETFL, O_NONBLOCK) != 0 ||
-            epoll_ctl(l->ep, EPOLL_CTL_ADD, w->conn.fd, &ev) != 0 || transfer_begin(w) != 0) {
+            epoll_ctl(l->ep, EPOLL_CTL_ADD, w->conn.fd, &ev) != 0) {
             worker_error(w, "setting up the connection", NULL);
+            conn_close(&w->conn);
+            continue;
+        }
+        if (transfer_begin(w) != 0) { /* counted by worker_send */
             conn_close(&w->conn);
             continue;
         }
@@ -665,6 +671,9 @@ static void *loop_main(void *arg)
         int n = epoll_wait(l->ep, evs, EPOLL_EVENTS_MAX, TIMEOUT_CHECK_MS);
         if (n < 0 && errno != EINTR) {
             perror("transfer: epoll_wait");
+            for (int i = 0; i < l->count; i++)
+                if (l->ws[i].conn.fd >= 0)
+                    l->ws[i].errors++; /* its results stop here */
             break;
         }
         for (int i = 0; i < n; i++) {
