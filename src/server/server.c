@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,6 +62,11 @@
 
 struct server server;
 static volatile sig_atomic_t signal_shutdown;
+/* An eventfd in the loop's epoll set that the signal handler writes, so a
+ * signal that lands between before_sleep's check and epoll_wait (or in a
+ * busy poll) still ends the wait at once; -1 if eventfd failed (a signal
+ * then waits for the next event or cron tick). */
+static int signal_fd = -1;
 
 static void on_client_readable(struct ev *ev, int fd, void *data, unsigned mask);
 static void on_client_writable(struct ev *ev, int fd, void *data, unsigned mask);
@@ -657,12 +663,36 @@ void server_apply_loop(void)
 
 static void on_signal(int sig)
 {
+    int saved_errno = errno;
+    uint64_t one = 1;
     signal_shutdown = sig;
+    if (signal_fd >= 0 && write(signal_fd, &one, sizeof(one)) < 0) {
+        /* full counter (EAGAIN): a wake-up is pending already */
+    }
+    errno = saved_errno;
+}
+
+/* The signal eventfd is readable: drain it; before_sleep acts on the flag. */
+static void on_signal_fd(struct ev *ev, int fd, void *data, unsigned mask)
+{
+    uint64_t count;
+    (void)ev, (void)data, (void)mask;
+    if (read(fd, &count, sizeof(count)) < 0) {
+        /* EAGAIN: drained by an earlier turn */
+    }
 }
 
 static void setup_signals(void)
 {
     struct sigaction sa;
+    signal_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (signal_fd >= 0 && ev_add(&server.ev, signal_fd, EV_READABLE, on_signal_fd, NULL) != 0) {
+        close(signal_fd);
+        signal_fd = -1;
+    }
+    if (signal_fd < 0)
+        log_warning("No signal eventfd (%s): SIGTERM/SIGINT may wait for the next cron tick",
+                    strerror(errno));
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

@@ -1246,6 +1246,25 @@ def test_sigterm():
         srv.stop()
 
 
+def test_sigterm_during_traffic_at_hz_1():
+    """A signal wakes the loop through its eventfd wherever it lands (in a
+    busy poll, between before_sleep and epoll_wait): with hz 1 a missed
+    wake-up would wait for the next cron tick, up to a second."""
+    for _ in range(3):
+        srv = Server(args=["--hz", "1", "--busy-poll-us", "1000"])
+        try:
+            with Conn(srv) as conn:
+                for _ in range(300):
+                    assert conn.call(b"PING\r\n") == b"+PONG\r\n"
+                t0 = time.monotonic()
+                srv.proc.send_signal(signal.SIGTERM)
+                assert wait_exit(srv.proc) == 0
+                took = time.monotonic() - t0
+            assert took < 0.9, "exit took %.2f s after SIGTERM" % took
+        finally:
+            srv.stop()
+
+
 # --------------------------------------------------------------------------
 # Config files
 # --------------------------------------------------------------------------
