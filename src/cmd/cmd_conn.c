@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "core/version.h"
 #include "proto/resp_write.h"
+#include "server/block.h"
 #include "server/multi.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -449,6 +450,37 @@ void cmd_client_no_touch(struct client *c)
     set_flag_on_off(c, CLIENT_NO_TOUCH);
 }
 
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: checked in Redis 7.0's order (the
+ * reason, then the id, then the lookup); 1 if the client was blocked, else 0. */
+void cmd_client_unblock(struct client *c)
+{
+    long long id;
+    bool error = false;
+    struct client *target;
+    if (c->argc > 4) {
+        size_t len = c->argv[1].len > 128 ? 128 : c->argv[1].len;
+        reply_errorf(c,
+                     "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
+                     "CLIENT HELP.",
+                     (int)len, c->argv[1].p);
+        return;
+    }
+    if (c->argc == 4) {
+        if (client_arg_is(c, 3, "ERROR")) {
+            error = true;
+        } else if (!client_arg_is(c, 3, "TIMEOUT")) {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    if (!util_str_to_ll(c->argv[2].p, c->argv[2].len, &id)) {
+        reply_err_not_int(c);
+        return;
+    }
+    target = id > 0 ? server_find_client((uint64_t)id) : NULL;
+    reply_int(c, target != NULL && block_unblock(target, error));
+}
+
 void cmd_client_reply(struct client *c)
 {
     if (client_arg_is(c, 2, "on")) {
@@ -500,6 +532,8 @@ void cmd_client_help(struct client *c)
         "    Assign the name <name> to the current connection.",
         "SETINFO <LIB-NAME|LIB-VER> <value>",
         "    Set client library name or version.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "HELP",
         "    Print this help.",
         NULL,

@@ -328,6 +328,26 @@ void block_serve_ready(void)
     }
 }
 
+/* End c's blocking command with the timeout reply or the CLIENT UNBLOCK
+ * error, and let it run its later input. */
+static void end_blocked(struct client *c, bool error)
+{
+    if (error)
+        reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else
+        reply_null_array(c);
+    unblock(c);
+    server_client_unblocked(c);
+}
+
+bool block_unblock(struct client *c, bool error)
+{
+    if (!c->blk)
+        return false;
+    end_blocked(c, error);
+    return true;
+}
+
 int64_t block_expire(int64_t now_us)
 {
     int64_t next = 0;
@@ -336,9 +356,7 @@ int64_t block_expire(int64_t now_us)
         struct client *after = c->blk->next;
         int64_t d = c->blk->deadline_us;
         if (d > 0 && d <= now_us) {
-            reply_null_array(c);
-            unblock(c);
-            server_client_unblocked(c);
+            end_blocked(c, false);
         } else if (d > 0 && (next == 0 || d < next)) {
             next = d;
         }

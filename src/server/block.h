@@ -12,6 +12,7 @@
  *                       and is held until durable like any write
  *   block_expire()      before the loop sleeps: reply the timeout reply to
  *                       clients past their deadline
+ *   block_unblock()     CLIENT UNBLOCK: the same at once, or -UNBLOCKED
  *
  * A blocked client executes nothing else; its later input waits in its
  * query buffer. Inside MULTI/EXEC blocking commands never block (they
@@ -43,6 +44,9 @@ void block_serve_ready(void);
 /* Time out clients past their deadline; returns the earliest remaining
  * deadline (monotonic us) or 0 if none. */
 int64_t block_expire(int64_t now_us);
+/* CLIENT UNBLOCK: end c's blocking command now with its timeout reply, or
+ * with -UNBLOCKED if error; false (nothing done) if c is not blocked. */
+bool block_unblock(struct client *c, bool error);
 /* c is being freed: forget it. */
 void block_client_free(struct client *c);
 /* Number of blocked clients (INFO blocked_clients). */

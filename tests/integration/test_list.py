@@ -1841,3 +1841,78 @@ def test_served_waiter_that_empties_the_list_is_durable():
         c.close()
     finally:
         srv.stop()
+
+
+# --------------------------------------------------------------------------
+# CLIENT UNBLOCK
+# --------------------------------------------------------------------------
+
+def client_id(conn):
+    reply = conn("CLIENT", "ID")
+    assert reply.startswith(b":"), reply
+    return int(reply[1:].strip())
+
+
+def test_client_unblock_timeout_and_error(r, c, conns):
+    """The default (TIMEOUT) ends the blocking command with its timeout reply
+    (RESP2 null array, RESP3 null), ERROR with -UNBLOCKED; the connection
+    then runs its later input; a client that is not blocked gives 0."""
+    b2, b3 = conns(), conns(resp3=True)
+    id2, id3 = client_id(b2), client_id(b3)
+    block(b2, r, 1, "BLPOP", "q", "0")
+    block(b3, r, 2, "BZPOPMIN", "z", "0")
+    b2.send_raw(cmd("PING"))  # waits in its query buffer meanwhile
+    assert c("CLIENT", "UNBLOCK", str(id2)) == integer(1)
+    assert b2.reply() == NIL_ARRAY
+    assert b2.reply() == PONG
+    assert c("CLIENT", "UNBLOCK", str(id3), "timeout") == integer(1)
+    assert b3.reply() == NULL3
+    assert blocked_count(r) == 0
+    assert c("CLIENT", "UNBLOCK", str(id2)) == integer(0)  # no longer blocked
+    block(b2, r, 1, "BLMOVE", "q", "d", "LEFT", "RIGHT", "0")
+    assert c("CLIENT", "UNBLOCK", str(id2), "ErRoR") == integer(1)
+    assert b2.reply() == b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    # unblocked clients are gone from the waiters: a push is not served to them
+    assert c("RPUSH", "q", "x") == integer(1)
+    assert c("LRANGE", "q", "0", "-1") == array("x")
+    assert c("EXISTS", "d") == integer(0)
+    assert b2("PING") == PONG
+
+
+def test_client_unblock_keeps_fifo_order_of_the_others(r, c, conns):
+    first, second, third = conns(), conns(), conns()
+    block(first, r, 1, "BLPOP", "q", "0")
+    block(second, r, 2, "BLPOP", "q", "0")
+    block(third, r, 3, "BLPOP", "q", "0")
+    assert c("CLIENT", "UNBLOCK", str(client_id_of(r, 2))) == integer(1)
+    assert second.reply() == NIL_ARRAY
+    assert c("RPUSH", "q", "a", "b") == integer(2)
+    assert first.reply() == popped("q", "a")
+    assert third.reply() == popped("q", "b")
+
+
+def client_id_of(r, nth):
+    """The id of the nth client (1-based, by id) blocked in BLPOP."""
+    blocked = sorted(int(cl["id"]) for cl in r.client_list() if cl["cmd"] == "blpop")
+    return blocked[nth - 1]
+
+
+def test_client_unblock_errors(c):
+    """Redis 7.0's checks, in its order: the reason, then the id, then the
+    lookup (an unknown client is 0, not an error)."""
+    assert c("CLIENT", "UNBLOCK") == arity("client|unblock")
+    assert c("CLIENT", "UNBLOCK", "abc") == NOT_INT
+    assert c("CLIENT", "UNBLOCK", "99999999999999999999") == NOT_INT
+    assert c("CLIENT", "UNBLOCK", "abc", "foo") == (
+        b"-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n")
+    assert c("CLIENT", "UNBLOCK", "abc", "error") == NOT_INT
+    assert c("CLIENT", "UNBLOCK", "123456", "foo") == (
+        b"-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n")
+    assert c("CLIENT", "UNBLOCK", "123456") == integer(0)
+    assert c("CLIENT", "UNBLOCK", "123456", "ERROR") == integer(0)
+    assert c("CLIENT", "UNBLOCK", "-1") == integer(0)
+    assert c("CLIENT", "UNBLOCK", "0") == integer(0)
+    assert c("CLIENT", "UNBLOCK", str(client_id(c))) == integer(0)  # itself: not blocked
+    assert c("CLIENT", "unblock", "1", "a", "b") == (
+        b"-ERR unknown subcommand or wrong number of arguments for 'unblock'. "
+        b"Try CLIENT HELP.\r\n")
