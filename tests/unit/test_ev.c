@@ -61,59 +61,76 @@ static void one_blocking_turn(struct ev *ev)
     ev_run(ev);
 }
 
+/* A loop watching a pipe's read end, with a poll window. */
+struct fixture {
+    struct ev ev;
+    struct hits h;
+    int p[2];
+};
+
+static void fixture_open(struct fixture *f, int busy_poll_us)
+{
+    f->h.reads = 0;
+    T_OK(pipe(f->p));
+    T_OK(ev_create(&f->ev, 1024));
+    f->ev.busy_poll_us = busy_poll_us;
+    T_OK(ev_add(&f->ev, f->p[0], EV_READABLE, on_read, &f->h));
+}
+
+static void fixture_close(struct fixture *f)
+{
+    ev_destroy(&f->ev);
+    close(f->p[0]);
+    close(f->p[1]);
+}
+
+/* Make the pipe readable, run one blocking turn, check it read the byte;
+ * returns whether the next wait will poll first. */
+static bool data_turn(struct fixture *f)
+{
+    int before = f->h.reads;
+    T_ASSERT(write(f->p[1], "x", 1) == 1);
+    one_blocking_turn(&f->ev);
+    T_EQ_INT(f->h.reads, before + 1);
+    return f->ev.poll_next;
+}
+
 TEST(ev_busy_poll_follows_the_idle_gap)
 {
-    struct ev ev;
-    struct hits h = {0};
-    int p[2];
-
-    T_OK(pipe(p));
-    T_OK(ev_create(&ev, 1024));
-    ev.busy_poll_us = WINDOW_US;
-    T_OK(ev_add(&ev, p[0], EV_READABLE, on_read, &h));
-    T_ASSERT(!ev.poll_next);
+    struct fixture f;
+    fixture_open(&f, WINDOW_US);
+    T_ASSERT(!f.ev.poll_next);
 
     /* A non-blocking turn never changes the state. */
-    T_ASSERT(write(p[1], "x", 1) == 1);
-    ev_run_once(&ev);
-    T_EQ_INT(h.reads, 1);
-    T_ASSERT(!ev.poll_next);
+    T_ASSERT(write(f.p[1], "x", 1) == 1);
+    ev_run_once(&f.ev);
+    T_EQ_INT(f.h.reads, 1);
+    T_ASSERT(!f.ev.poll_next);
 
     /* A blocking turn that finds data at once (dense traffic): the next
      * wait polls first. */
-    T_ASSERT(write(p[1], "y", 1) == 1);
-    one_blocking_turn(&ev);
-    T_EQ_INT(h.reads, 2);
-    T_ASSERT(ev.poll_next);
+    T_ASSERT(data_turn(&f));
 
     /* Nothing arrives: the poll spins for its window, no longer, then the
      * loop sleeps until the timer, and that gap turns polling off. */
     int64_t cpu0 = thread_cpu_us();
-    one_blocking_turn(&ev);
+    one_blocking_turn(&f.ev);
     int64_t spun = thread_cpu_us() - cpu0;
     T_ASSERT(spun >= WINDOW_US / 2);
     T_ASSERT(spun < TIMER_MS * 1000 / 2);
-    T_EQ_INT(h.reads, 2);
-    T_ASSERT(!ev.poll_next);
+    T_EQ_INT(f.h.reads, 2);
+    T_ASSERT(!f.ev.poll_next);
 
     /* Data that arrives within the window turns it back on. */
-    T_ASSERT(write(p[1], "z", 1) == 1);
-    one_blocking_turn(&ev);
-    T_EQ_INT(h.reads, 3);
-    T_ASSERT(ev.poll_next);
+    T_ASSERT(data_turn(&f));
 
     /* busy_poll_us 0 never polls, whatever the gap. */
-    ev.busy_poll_us = 0;
-    T_ASSERT(write(p[1], "w", 1) == 1);
-    one_blocking_turn(&ev);
-    T_EQ_INT(h.reads, 4);
-    T_ASSERT(!ev.poll_next);
-    one_blocking_turn(&ev); /* sleeps to the timer with no poll: still off */
-    T_ASSERT(!ev.poll_next);
+    f.ev.busy_poll_us = 0;
+    T_ASSERT(!data_turn(&f));
+    one_blocking_turn(&f.ev); /* sleeps to the timer with no poll: still off */
+    T_ASSERT(!f.ev.poll_next);
 
-    ev_destroy(&ev);
-    close(p[0]);
-    close(p[1]);
+    fixture_close(&f);
 }
 
 static void skip_poll(struct ev *ev, void *data)
@@ -139,31 +156,23 @@ static int64_t idle_turn_cpu_us(struct ev *ev)
 
 TEST(ev_busy_poll_ends_at_the_deadline_and_can_be_skipped)
 {
-    struct ev ev;
-    struct hits h = {0};
-    int p[2];
-
-    T_OK(pipe(p));
-    T_OK(ev_create(&ev, 1024));
-    ev.busy_poll_us = 10 * 1000 * 1000;
-    T_OK(ev_add(&ev, p[0], EV_READABLE, on_read, &h));
+    struct fixture f;
+    fixture_open(&f, 10 * 1000 * 1000);
 
     /* Polling spins: most of the turn is CPU (a fair share on a loaded
      * machine is still far above a tenth). */
-    int64_t spun = idle_turn_cpu_us(&ev);
+    int64_t spun = idle_turn_cpu_us(&f.ev);
     T_ASSERT(spun > SPIN_TURN_MS * 1000 / 10);
-    T_ASSERT(!ev.poll_next);
+    T_ASSERT(!f.ev.poll_next);
 
     /* before_sleep's poll_skip: the same turn sleeps instead. */
-    ev.before_sleep_fn = skip_poll;
-    int64_t slept = idle_turn_cpu_us(&ev);
+    f.ev.before_sleep_fn = skip_poll;
+    int64_t slept = idle_turn_cpu_us(&f.ev);
     T_ASSERT(slept < SPIN_TURN_MS * 1000 / 10);
     /* ... and only that turn: the flag is cleared before each hook. */
-    ev.before_sleep_fn = NULL;
-    ev_run_once(&ev);
-    T_ASSERT(!ev.poll_skip);
+    f.ev.before_sleep_fn = NULL;
+    ev_run_once(&f.ev);
+    T_ASSERT(!f.ev.poll_skip);
 
-    ev_destroy(&ev);
-    close(p[0]);
-    close(p[1]);
+    fixture_close(&f);
 }
