@@ -228,6 +228,10 @@ meets() { # ratio target -> yes / NO / -
 
 declare -A REPORT_PAIR=()
 SUMMARY_BELOW=() # rows below target
+# Medians kept for the ceiling table: MED[pair|engram|p|row], MED[pair|redis|p|row],
+# and DURABLE_WRITES = "p|row" keys of the durable pair's durable-write rows.
+declare -A MED=()
+DURABLE_WRITES=()
 
 # run_pair pair: pair is durable or off.
 run_pair() {
@@ -361,6 +365,9 @@ run_pair() {
             elif [[ $row == LRANGE_* ]]; then
                 wr="(in fill)" wf="(in fill)" ch="(in fill)"
             fi
+            MED["$pair|engram|$k"]=$ev
+            MED["$pair|redis|$k"]=$rv
+            [[ $pair != durable || $iw == 0 ]] || DURABLE_WRITES+=("$k")
             tg=$(row_target "$pair" "$row" "$iw")
             m=$(meets "$ra" "$tg")
             [[ $m != "**NO**" ]] || SUMMARY_BELOW+=("$pair $row -P $p: $ra (target $tg)")
@@ -512,6 +519,20 @@ REPORT+=$'\n'
 [[ -z "$MEM_REPORT" ]] || REPORT+=$'\n'"$MEM_REPORT"
 [[ -z "${REPORT_PAIR[durable]:-}" ]] || REPORT+=$'\n'"${REPORT_PAIR[durable]}"
 [[ -z "${REPORT_PAIR[off]:-}" ]] || REPORT+=$'\n'"${REPORT_PAIR[off]}"
+# Both pairs ran: engram without its WAL (the off pair) is the most a durable
+# engram can reach with this client on this machine, so off-engram /
+# redis-always bounds the durable-write ratios.
+if [[ -n "${REPORT_PAIR[durable]:-}" && -n "${REPORT_PAIR[off]:-}" && ${#DURABLE_WRITES[@]} -gt 0 ]]; then
+    REPORT+=$'\n'"### Ceiling of the durable-write rows"$'\n\n'
+    REPORT+="engram without its WAL (the persistence-off pair's engram, run minutes apart from the durable pair, not interleaved with it)"
+    REPORT+=" is the most a durable engram can reach with this client on this machine; the last column bounds what engram/redis-always can be."$'\n\n'
+    REPORT+="| test | pipeline | engram durable rps | redis-always rps | engram --appendonly no rps | engram/redis-always | ceiling: engram-nopersist/redis-always |"$'\n'
+    REPORT+="|---|---:|---:|---:|---:|---:|---:|"$'\n'
+    for k in "${DURABLE_WRITES[@]}"; do
+        REPORT+="| ${k#*|} | ${k%%|*} | ${MED["durable|engram|$k"]} | ${MED["durable|redis|$k"]} | ${MED["off|engram|$k"]:-n/a}"
+        REPORT+=" | $(ratio "${MED["durable|engram|$k"]}" "${MED["durable|redis|$k"]}") | $(ratio "${MED["off|engram|$k"]:-}" "${MED["durable|redis|$k"]}") |"$'\n'
+    done
+fi
 REPORT+=$'\n'"Below target:"
 if [[ ${#SUMMARY_BELOW[@]} == 0 ]]; then
     REPORT+=" none."$'\n'

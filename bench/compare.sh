@@ -11,7 +11,11 @@
 #                    always) vs redis-server --appendonly yes --appendfsync
 #                    always --save '', with redis-server --appendonly no
 #                    --save '' as the no-persistence ceiling: SET and INCR at
-#                    -P 1 and -P 16, then GET throughput while a background
+#                    -P 1 and -P 16 (these rows also run engram --appendonly
+#                    no, engram-nopersist: engram without its WAL is the most
+#                    a durable engram can reach with this client on this
+#                    machine, so engram-nopersist/redis-always bounds what
+#                    engram/redis-always can be), then GET throughput while a background
 #                    SET load from LOAD_CLIENTS clients runs on the same server,
 #                    plus engram's WAL statistics (fsync latency, group-commit
 #                    batch size) for every engram run.
@@ -223,6 +227,7 @@ run_persistence_off() {
 # ==================================================================== durable
 DUR_REPORT=""
 SERVERS3=(engram redis-always redis-nopersist)
+SERVERS_W=("${SERVERS3[@]}" engram-nopersist) # the write rows also run engram without its WAL
 
 # wal_stats name -> "lsn fsyncs fsync_p50 fsync_p99 batch_p50 batch_p99"
 wal_stats() {
@@ -250,7 +255,8 @@ run_durable() {
     start_engram engram
     start_redis redis-always --appendonly yes --appendfsync always --save ''
     start_redis redis-nopersist --appendonly no --save ''
-    for s in "${SERVERS3[@]}"; do
+    start_engram engram-nopersist --appendonly no
+    for s in "${SERVERS_W[@]}"; do
         wait_ping "$s"
         log "durable: $s pid ${PID[$s]} port ${PORT[$s]} dir ${DIR[$s]}"
     done
@@ -264,24 +270,26 @@ run_durable() {
     ra_aof=$(config_value redis-always appendonly)
     ra_fsync=$(config_value redis-always appendfsync)
     [[ $ra_aof == yes && $ra_fsync == always ]] || die "redis-always runs with appendonly $ra_aof appendfsync $ra_fsync"
+    [[ $(info_field engram-nopersist persistence aof_enabled) == 0 ]] ||
+        die "engram-nopersist runs with the WAL on"
 
     # --------------------------------------------------------- write rows ---
     local rows_table wal_table p t n round
-    rows_table="| test | pipeline | n | engram rps | redis-always rps | redis-nopersist rps | engram/redis-always | engram/redis-nopersist |"$'\n'
-    rows_table+="|---|---:|---:|---:|---:|---:|---:|---:|"$'\n'
+    rows_table="| test | pipeline | n | engram rps | redis-always rps | redis-nopersist rps | engram-nopersist rps | engram/redis-always | engram/redis-nopersist | ceiling: engram-nopersist/redis-always |"$'\n'
+    rows_table+="|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"$'\n'
     wal_table="| engram run | WAL records | fsyncs | records/fsync | fsync us p50 | fsync us p99 | batch records p50 | batch records p99 |"$'\n'
     wal_table+="|---|---:|---:|---:|---:|---:|---:|---:|"$'\n'
     local cpu_table
-    cpu_table=$(cpu_header "${SERVERS3[@]}")$'\n'
+    cpu_table=$(cpu_header "${SERVERS_W[@]}")$'\n'
     for p in "${PIPELINES[@]}"; do
         if [[ $p == 1 ]]; then n=$DN_P1; else n=$DN_P16; fi
         for t in "${DURABLE_TESTS[@]}"; do
             local -A got=() vals=()
             local w0="" w1=""
-            for s in "${SERVERS3[@]}"; do vals[$s]=""; done
-            cpu_reset "${SERVERS3[@]}"
+            for s in "${SERVERS_W[@]}"; do vals[$s]=""; done
+            cpu_reset "${SERVERS_W[@]}"
             for ((round = 0; round < ROUNDS; round++)); do
-                for s in $(rotate "$round" "${SERVERS3[@]}"); do
+                for s in $(rotate "$round" "${SERVERS_W[@]}"); do
                     [[ $s != engram ]] || w0=$(wal_stats engram)
                     got[$s]=$(bench_rps "$s" "$t" "$p" "$n")
                     cpu_add "$s"
@@ -289,22 +297,24 @@ run_durable() {
                     vals[$s]+="${got[$s]} "
                 done
                 log "durable: $t -P $p: engram ${got[engram]}, redis-always ${got[redis-always]}," \
-                    "redis-nopersist ${got[redis-nopersist]}"
+                    "redis-nopersist ${got[redis-nopersist]}, engram-nopersist ${got[engram-nopersist]}"
             done
-            local e ra rn
+            local e ra rn en
             # shellcheck disable=SC2086 # word splitting of the value lists is intended
             {
                 e=$(median ${vals[engram]})
                 ra=$(median ${vals[redis-always]})
                 rn=$(median ${vals[redis-nopersist]})
+                en=$(median ${vals[engram-nopersist]})
             }
-            rows_table+="| ${t^^} | $p | $n | $e | $ra | $rn | $(ratio "$e" "$ra") | $(ratio "$e" "$rn") |"$'\n'
+            rows_table+="| ${t^^} | $p | $n | $e | $ra | $rn | $en | $(ratio "$e" "$ra") | $(ratio "$e" "$rn") | $(ratio "$en" "$ra") |"$'\n'
             wal_table+="$(wal_row "${t^^} -c $CLIENTS -P $p" "$w0" "$w1")"$'\n'
-            cpu_table+="| ${t^^} | $p |$(cpu_cells "${SERVERS3[@]}")"$'\n'
+            cpu_table+="| ${t^^} | $p |$(cpu_cells "${SERVERS_W[@]}")"$'\n'
         done
     done
     log "engram INFO persistence after the durable write rows:"
     cli engram info persistence | tr -d '\r' | grep -E '^(appendfsync|wal_)' | sed 's/^/    /' >&2 || true
+    stop_server engram-nopersist
 
     # ---------------------------------------------- GET under write load ---
     local gl_table
@@ -362,6 +372,8 @@ run_durable() {
     DUR_REPORT="### Durable"$'\n\n'
     DUR_REPORT+="engram with its defaults (aof_enabled:$e_aof appendfsync:$e_fsync) vs redis \`--appendonly yes --appendfsync always --save ''\`"
     DUR_REPORT+=" (redis-always) and redis \`--appendonly no --save ''\` (redis-nopersist, the ceiling)."
+    DUR_REPORT+=" The write rows also run engram \`--appendonly no\` (engram-nopersist): engram without its WAL is the most a durable"
+    DUR_REPORT+=" engram can reach with this client on this machine, so the last column bounds what engram/redis-always can be here."
     DUR_REPORT+=" redis-benchmark per row: \`redis-benchmark -c $CLIENTS -P <pipeline> -n <n> -r $KEYSPACE -t <test> -q --csv\`"
     DUR_REPORT+=" (median of $ROUNDS round(s), server order rotating per round)."$'\n\n'
     DUR_REPORT+="$rows_table"$'\n'
