@@ -76,6 +76,13 @@ const struct cmd_def *cmd_at(int i);
  */
 const struct cmd_def *cmd_dispatch(struct client *c);
 /*
+ * Start of a run of back-to-back cmd_dispatch() calls (one client's
+ * pipelined input): the first command reads the clock, and each later one
+ * starts at the previous one's end, so a command costs one clock read, not
+ * two. Call it before every such run: time passes between runs.
+ */
+void cmd_clock_reset(void);
+/*
  * Run a resolved command's handler with its statistics and MONITOR feed,
  * no checks (EXEC runs its queue with it). Replies go to c.
  */

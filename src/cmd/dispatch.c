@@ -238,13 +238,30 @@ static const struct cmd_def *resolve(struct client *c)
     return d;
 }
 
+/*
+ * The end of the last command run (wall clock, us), or -1 after
+ * cmd_clock_reset(): where the next command of the same run starts. Two
+ * clock reads per command were 5% of the loop's CPU with -P 16 pipelines;
+ * a command's usec now also holds the parse and WAL hand-off between it and
+ * the one before, a fraction of a microsecond.
+ */
+static int64_t last_end_us = -1;
+
+void cmd_clock_reset(void)
+{
+    last_end_us = -1;
+}
+
 /* cmd_call() for a command that started at start_us (wall clock). */
 static void call_at(struct client *c, const struct cmd_def *d, int64_t start_us)
 {
+    int64_t end_us;
     c->cmd = d;
     d->fn(c);
+    end_us = clock_wall_us();
     ((struct cmd_def *)d)->calls++;
-    ((struct cmd_def *)d)->usec += (uint64_t)(clock_wall_us() - start_us);
+    ((struct cmd_def *)d)->usec += (uint64_t)(end_us > start_us ? end_us - start_us : 0);
+    last_end_us = end_us;
     if (server.monitors_count && !(d->flags & CMD_ADMIN))
         server_feed_monitors(c);
 }
@@ -304,7 +321,7 @@ const struct cmd_def *cmd_dispatch(struct client *c)
     if (durable_write_refused(c))
         return NULL;
     reply_start = c->obuf.len;
-    start_us = clock_wall_us();
+    start_us = last_end_us >= 0 ? last_end_us : clock_wall_us();
     db_set_now(start_us / 1000);
     effect_begin();
     call_at(c, d, start_us);

@@ -324,6 +324,7 @@ static void unpause_unlink(struct client *c)
 static void process_input(struct client *c)
 {
     int prefetched = 0; /* requests after the current one already prefetched */
+    cmd_clock_reset();
     while (c->qpos < c->qbuf.len &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))) {
         int64_t rc;

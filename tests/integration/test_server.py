@@ -682,6 +682,26 @@ def test_info_stats_count_commands(c):
     assert after - before == 11  # 10 PINGs + the first INFO
 
 
+def test_commandstats_usec_excludes_idle_time(r):
+    # Commands of one pipeline start where the one before ended (one clock
+    # read per command); a command that arrives after the server sat idle
+    # must not be charged for the idle time, and pipelined ones neither.
+    r.config_resetstat()
+    r.set("usec:k", "v")
+    time.sleep(0.5)
+    assert r.get("usec:k") == b"v"
+    time.sleep(0.3)
+    pipe = r.pipeline(transaction=False)
+    for _ in range(20):
+        pipe.get("usec:k")
+    pipe.execute()
+    stats = r.info("commandstats")
+    assert stats["cmdstat_get"]["calls"] == 21
+    assert stats["cmdstat_get"]["usec"] < 100000
+    assert stats["cmdstat_set"]["calls"] == 1
+    assert stats["cmdstat_set"]["usec"] < 100000
+
+
 def test_info_connected_clients(server):
     with Conn(server) as a:
         base = int(parse_info(info_text(a, "clients"))["connected_clients"])
