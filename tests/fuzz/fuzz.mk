@@ -15,17 +15,26 @@
 # and kept in tests/fuzz/crashes/<name>/ (never replayed) until fixed; then
 # it moves into the corpus as a regression input.
 #
-# Targets link only the layers they exercise: src/core, src/proto and
-# src/server/config.c, through an archive so each takes what it needs.
-# fuzz_config also wraps fopen() (see fuzz_config.c).
+# Targets link only the layers they exercise: src/core, src/proto, src/db,
+# src/ds, src/server/config.c and the WAL codec (src/storage/wal.c, io.c),
+# through an archive so each takes what it needs. fuzz_config also wraps
+# fopen() (see fuzz_config.c).
+#
+# What reads untrusted bytes, and its target: network input (resp_parse),
+# config files and inline commands (config, split_args), patterns (glob),
+# and what recovery and engram-check read from disk: WAL segments (wal),
+# record bodies (effect) and the collection values of snapshots (values).
+# A bad make after adding sources here: the archive's new objects are
+# .SECONDARY, so an old archive can look up to date; `rm -rf build/fuzz*`.
 
-FUZZ_TARGETS := resp_parse split_args config glob
+FUZZ_TARGETS := resp_parse split_args config glob effect values wal
 FUZZ_SECONDS ?= 60
 FUZZ_CLANG ?= clang
 FUZZ_GCC ?= gcc
 FUZZ_PKGS := clang libclang-rt-14-dev
 
-FUZZ_LIB_SRCS := $(sort $(wildcard src/core/*.c src/proto/*.c)) src/server/config.c
+FUZZ_LIB_SRCS := $(sort $(wildcard src/core/*.c src/proto/*.c src/db/*.c src/ds/*.c)) \
+                 src/server/config.c src/storage/wal.c src/storage/io.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LDFLAGS_config := -Wl,--wrap=fopen
 # Extra libFuzzer options per target. The glob matcher is O(plen * slen) by
