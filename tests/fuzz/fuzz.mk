@@ -27,7 +27,7 @@
 # A bad make after adding sources here: the archive's new objects are
 # .SECONDARY, so an old archive can look up to date; `rm -rf build/fuzz*`.
 
-FUZZ_TARGETS := resp_parse split_args config glob effect values wal
+FUZZ_TARGETS := resp_parse split_args config glob effect values wal wal_damage
 FUZZ_SECONDS ?= 60
 FUZZ_CLANG ?= clang
 FUZZ_GCC ?= gcc
