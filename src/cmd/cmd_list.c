@@ -427,6 +427,13 @@ void cmd_lpos(struct client *c)
             return;
         }
         if (client_arg_is(c, i, "rank")) {
+            /* Redis 7.0 took LLONG_MIN for -1 (its negation overflows);
+             * 7.2 refuses it, and so does engram, with 7.2's words. */
+            if (v == LLONG_MIN) {
+                reply_error(c, "ERR value is out of range, value must between "
+                               "-9223372036854775807 and 9223372036854775807");
+                return;
+            }
             if (v == 0) {
                 reply_error(c, "ERR RANK can't be zero: use 1 to start from the first match, 2 "
                                "from the second ... or use negative to start from the end of "

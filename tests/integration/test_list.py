@@ -23,11 +23,12 @@ Notes
     got data first (the order keys were signalled), not by the first key of
     its command that has data: this matters when one EXEC pushes to several
     of them, or when a served BLMOVE moves an element into another of them.
-  * Not tested, on purpose: Redis 7.0 artefacts of undefined or odd
-    arithmetic that later versions changed or that no client relies on:
-    LPOS RANK -9223372036854775808 (7.0.15 answers as for RANK -1, 7.2
-    answers "value is out of range"), and a tiny negative timeout such as
-    BLPOP k -0.0001 (7.0.15 rounds it to 0 ms, which means wait forever).
+  * LPOS RANK -9223372036854775808: 7.0.15 negates it with an overflow and
+    answers as for RANK -1; 7.2 answers "value is out of range", and so
+    does engram (tested engram only).
+  * Not tested, on purpose: a tiny negative timeout such as BLPOP k -0.0001
+    (7.0.15 rounds it to 0 ms, which means wait forever), a Redis 7.0
+    artefact no client relies on.
   * The last parts are engram only: rollback of a failed EXEC that touched
     lists, and which must not serve a blocked client (docs/transactions.md),
     lists surviving a restart through WAL replay and through a snapshot, and
@@ -589,6 +590,18 @@ def test_lpos_errors(c):
     assert c("LPOS", "s", "a") == WRONGTYPE
     # the options are checked before the type
     assert c("LPOS", "s", "a", "RANK", "0") == RANK_ZERO
+
+
+@pytest.mark.skipif(conftest.AGAINST_REDIS, reason="7.0.15 takes it for RANK -1 (fixed in 7.2)")
+def test_lpos_rank_int64_min_is_out_of_range(c):
+    # -RANK would overflow: refused with Redis 7.2's error, before the type
+    assert c("RPUSH", "l", "a", "a") == integer(2)
+    assert c("SET", "s", "v") == OK
+    for key in ("l", "nokey", "s"):
+        assert c("LPOS", key, "a", "RANK", str(I64_MIN)) == \
+            b"-ERR value is out of range, value must between -9223372036854775807 and " \
+            b"9223372036854775807\r\n"
+    assert c("LPOS", "l", "a", "RANK", str(I64_MIN + 1)) == NIL
 
 
 def test_lpos_count_and_maxlen_that_are_not_integers(c):
