@@ -15,7 +15,9 @@ Design
   Every 100 commands the whole keyspace is compared too (type and contents
   of every key).
   Left out: commands whose replies are random or time-dependent (SPOP,
-  SRANDMEMBER, HRANDFIELD, RANDOMKEY, TTL, SCAN), OBJECT ENCODING (the
+  SRANDMEMBER, HRANDFIELD, RANDOMKEY, SCAN, TTL; expiry is set only at an
+  absolute time far ahead, read back with EXPIRETIME, or to a relative time
+  that deletes the key at once or is refused), OBJECT ENCODING (the
   encodings differ by design for lists, see README), MULTI/EXEC (engram
   rolls back; docs/transactions.md) and blocking commands.
 
@@ -42,8 +44,10 @@ INTS = ["-3", "-2", "-1", "0", "1", "2", "3", "5", "100", "-100", "9223372036854
 FLOATS = ["0", "1.5", "-2.25", "1e3", "inf", "-inf", "nan", "abc", "1e308", "10"]
 
 # Templates per family: K key (usually one of the family's own, sometimes
-# any: WRONGTYPE), V value, I integer-ish, F float-ish, S small offset, a|b
-# alternatives, anything else literally. U marks an unordered reply.
+# any: WRONGTYPE), V value, I integer-ish, F float-ish, S small offset, A an
+# absolute unix time (with the template's digits after it), E a relative
+# expiry, a|b alternatives, anything else literally. U marks an unordered
+# reply.
 FAMILIES = {
     "s": ["SET K V", "SET K V NX", "SET K V XX", "SET K V GET", "GET K", "APPEND K V",
           "STRLEN K", "INCR K", "DECR K", "INCRBY K I", "DECRBY K I", "INCRBYFLOAT K F",
@@ -63,10 +67,23 @@ FAMILIES = {
           "SINTERCARD 2 K K LIMIT I", "SINTERSTORE K K K", "SUNIONSTORE K K K",
           "SDIFFSTORE K K K", "SMOVE K K V"],
     "k": ["DEL K K", "EXISTS K K", "TYPE K", "RENAME K K", "RENAMENX K K", "COPY K K",
-          "COPY K K REPLACE", "PERSIST K", "EXPIRE K 1000", "UNLINK K"],
+          "COPY K K REPLACE", "PERSIST K", "UNLINK K"],
+    # expiry: absolute times far ahead (A), or relative ones that delete the
+    # key at once or are invalid (E), so that no key expires on one server
+    # and not yet on the other, and EXPIRETIME reads the same on both
+    "e": ["EXPIREAT K A", "EXPIREAT K A NX|XX|GT|LT", "PEXPIREAT K A000",
+          "PEXPIREAT K A123 NX|XX|GT|LT", "EXPIRE K E", "EXPIRE K E NX|XX|GT|LT", "PEXPIRE K E",
+          "EXPIREAT K 1", "PERSIST K", "EXPIRETIME K", "PEXPIRETIME K",
+          "GETEX K", "GETEX K PERSIST", "GETEX K EXAT A", "GETEX K PXAT A456", "GETEX K EX E",
+          "SET K V EXAT A", "SET K V PXAT A789 GET", "SET K V KEEPTTL", "SET K V EX E",
+          "SET K V PX E", "SET K V EX A KEEPTTL", "SETEX K E V", "PSETEX K E V",
+          "EXPIREAT K A NX XX", "EXPIREAT K A GT LT", "EXPIREAT K A FOO"],
 }
+ABSOLUTE = ["4102444800", "4102444900", "4102445000"]  # 2100-01-01 and after
+RELATIVE = ["-1", "0", "-100", "abc", "1.5", "", "9223372036854775807",
+            "-9223372036854775808", "-9223372036854775"]
 OWN_KEYS = {"s": ["s1", "s2", "s3"], "h": ["h1", "h2", "h3"], "l": ["l1", "l2", "l3"],
-            "t": ["t1", "t2", "t3"]}  # the keyspace family takes one of these
+            "t": ["t1", "t2", "t3"]}  # the keyspace and expiry families take one of these
 OTHER_KEY_P = 0.1  # how often a key comes from the whole pool instead
 
 
@@ -91,7 +108,7 @@ def generate(rnd):
     if unordered:
         template = template[1:]
     args = []
-    own = OWN_KEYS[rnd.choice("shlt")] if family == "k" else OWN_KEYS[family]
+    own = OWN_KEYS[rnd.choice("shlt")] if family in "ke" else OWN_KEYS[family]
     for t in template:
         if t == "K":
             pool = KEYS if rnd.random() < OTHER_KEY_P else own
@@ -102,6 +119,10 @@ def generate(rnd):
             args.append(rnd.choice(INTS))
         elif t == "F":
             args.append(rnd.choice(FLOATS))
+        elif t[:1] == "A":
+            args.append(rnd.choice(ABSOLUTE) + t[1:])
+        elif t == "E":
+            args.append(rnd.choice(RELATIVE))
         elif t == "S":
             args.append(rnd.choice(["0", "1", "3", "10", "-1"]))
         elif "|" in t:
