@@ -78,12 +78,16 @@ FAMILIES = {
           "SET K V EXAT A", "SET K V PXAT A789 GET", "SET K V KEEPTTL", "SET K V EX E",
           "SET K V PX E", "SET K V EX A KEEPTTL", "SETEX K E V", "PSETEX K E V",
           "EXPIREAT K A NX XX", "EXPIREAT K A GT LT", "EXPIREAT K A FOO"],
+    # databases: the connection's db changes, on both servers alike
+    "d": ["SELECT 0|1|2|16|-1|x", "MOVE K 0|1|2|16|x", "SWAPDB 0|1 1|2", "SWAPDB 0 99",
+          "DBSIZE", "U KEYS *", "U KEYS [sh]?", "U KEYS *1", "COPY K K DB 0|1|2|x",
+          "COPY K K DB 1 REPLACE", "RANDOMKEY FOO"],
 }
 ABSOLUTE = ["4102444800", "4102444900", "4102445000"]  # 2100-01-01 and after
 RELATIVE = ["-1", "0", "-100", "abc", "1.5", "", "9223372036854775807",
             "-9223372036854775808", "-9223372036854775"]
 OWN_KEYS = {"s": ["s1", "s2", "s3"], "h": ["h1", "h2", "h3"], "l": ["l1", "l2", "l3"],
-            "t": ["t1", "t2", "t3"]}  # the keyspace and expiry families take one of these
+            "t": ["t1", "t2", "t3"]}  # the keyspace, expiry and db families take one of these
 OTHER_KEY_P = 0.1  # how often a key comes from the whole pool instead
 
 
@@ -108,7 +112,7 @@ def generate(rnd):
     if unordered:
         template = template[1:]
     args = []
-    own = OWN_KEYS[rnd.choice("shlt")] if family in "ke" else OWN_KEYS[family]
+    own = OWN_KEYS[rnd.choice("shlt")] if family in "ked" else OWN_KEYS[family]
     for t in template:
         if t == "K":
             pool = KEYS if rnd.random() < OTHER_KEY_P else own
