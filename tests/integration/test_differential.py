@@ -18,8 +18,12 @@ Design
   SRANDMEMBER, HRANDFIELD, RANDOMKEY, SCAN, TTL; expiry is set only at an
   absolute time far ahead, read back with EXPIRETIME, or to a relative time
   that deletes the key at once or is refused), OBJECT ENCODING (the
-  encodings differ by design for lists, see README), MULTI/EXEC (engram
-  rolls back; docs/transactions.md) and blocking commands.
+  encodings differ by design for lists, see README), EXEC with a failing command (engram
+  rolls back, see below) and blocking commands.
+  Transactions: now and then a unit of WATCH (and a write from the other
+  connection), MULTI, queued commands, EXEC or DISCARD; replies equal,
+  except where Redis's EXEC array holds an error: engram must then reply
+  the rollback error naming that command, and both servers are flushed.
 
 Invariants
   Bounded: a fixed number of commands per seed; every read has a timeout.
@@ -105,9 +109,10 @@ def reference_redis():
         conftest.server_binary = saved
 
 
-def generate(rnd):
-    family = rnd.choice(sorted(FAMILIES))
-    template = rnd.choice(FAMILIES[family]).split()
+def generate(rnd, family=None, ordered=False):
+    family = family or rnd.choice(sorted(FAMILIES))
+    choices = [t for t in FAMILIES[family] if not (ordered and t.startswith("U "))]
+    template = rnd.choice(choices).split()
     unordered = template[0] == "U"
     if unordered:
         template = template[1:]
@@ -179,6 +184,46 @@ def normalize(reply, unordered):
     return kind, sorted(items, key=repr)
 
 
+TXN_FAMILIES = "shltke"  # no unordered replies, no database switches
+
+
+def generate_transaction(rnd):
+    """[(connection index, args)] of one transaction unit: maybe WATCH and a
+    write from the other connection, MULTI, 1-4 commands (now and then one
+    refused while queueing), EXEC or DISCARD."""
+    me = int(rnd.random() < 0.3)
+    steps = []
+    if rnd.random() < 0.4:
+        watched = rnd.sample(KEYS, rnd.randint(1, 2))
+        steps.append((me, ["WATCH"] + watched))
+        if rnd.random() < 0.5:  # the other connection, on a watched key
+            args = generate(rnd, rnd.choice(TXN_FAMILIES), ordered=True)[0]
+            if len(args) > 1:
+                args[1] = rnd.choice(watched)
+            steps.append((1 - me, args))
+    steps.append((me, ["MULTI"]))
+    for _ in range(rnd.randint(1, 4)):
+        if rnd.random() < 0.05:
+            steps.append((me, rnd.choice([["NOSUCHCOMMAND", "x"], ["GET"], ["MULTI"]])))
+        else:
+            steps.append((me, generate(rnd, rnd.choice(TXN_FAMILIES), ordered=True)[0]))
+    steps.append((me, ["EXEC"] if rnd.random() < 0.9 else ["DISCARD"]))
+    return steps
+
+
+def first_error(exec_reply):
+    """(1-based index, text) of the first error in an EXEC array, or None."""
+    if exec_reply[:1] != b"*":
+        return None
+    value, _ = parse_any(exec_reply)
+    if not isinstance(value, tuple):
+        return None
+    for i, item in enumerate(value[1]):
+        if isinstance(item, bytes) and item[:1] == b"-":
+            return i + 1, item[1:-2]
+    return None
+
+
 def keyspace(conn):
     """Every key of db 0 with its type and contents, comparable across servers."""
     out = {}
@@ -198,6 +243,36 @@ def keyspace(conn):
     return out
 
 
+TXN_P = 0.08  # share of steps that are a transaction unit
+
+
+def run_transaction(rnd, ours, theirs, step):
+    """One transaction unit on both servers; replies must be equal, except
+    that where Redis's EXEC array holds an error, engram rolls back and
+    replies one EXECABORT error naming that command (docs/transactions.md).
+    The servers then differ, and both are flushed. Returns 1 after a
+    rollback, else 0."""
+    commands = generate_transaction(rnd)
+    queued = []
+    for who, args in commands:
+        want = theirs[who](*args)
+        got = ours[who](*args)
+        if args[0] == "EXEC":
+            err = first_error(want)
+            if err is not None:
+                n, text = err
+                name = queued[n - 1].upper().encode()
+                assert got == b"-EXECABORT Transaction rolled back: command %d (%s) failed: %s\r\n" \
+                    % (n, name, text), (step, commands, got, want)
+                for pair in (ours, theirs):
+                    assert pair[0]("FLUSHALL") == b"+OK\r\n"
+                return 1
+        assert got == want, (step, commands, args, got, want)
+        if want == b"+QUEUED\r\n":
+            queued.append(args[0])
+    return 0
+
+
 @pytest.mark.parametrize("seed", [1, 77, 2026])
 def test_random_commands_reply_as_redis(server, seed):
     ref = reference_redis()
@@ -208,7 +283,11 @@ def test_random_commands_reply_as_redis(server, seed):
             hello3(pair[1])
             assert pair[0]("FLUSHALL") == b"+OK\r\n"
         rnd = random.Random(seed)
+        rollbacks = 0
         for step in range(STEPS):
+            if rnd.random() < TXN_P:
+                rollbacks += run_transaction(rnd, ours, theirs, step)
+                continue
             args, unordered = generate(rnd)
             resp3 = rnd.random() < 0.3
             want = theirs[resp3](*args)
