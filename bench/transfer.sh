@@ -27,6 +27,9 @@
 # with its data in a scratch dir under ${TMPDIR:-/tmp}, stopped before the next:
 #   engram        defaults: appendonly yes, appendfsync always
 #   redis-always  redis-server --appendonly yes --appendfsync always --save ''
+#   engram-nopersist engram --appendonly no: engram without its WAL, the most
+#                 a durable engram can reach with this client on this machine
+#                 (not durable)
 #   redis-nopersist  redis-server --appendonly no --save '': no fsync at all,
 #                 the ceiling any server reaches on this machine with this
 #                 client (4 round trips per transfer); not durable
@@ -60,7 +63,7 @@
 #                 2-core machine about a quarter of its transfers)
 #   ACCOUNTS      number of accounts (default 10000)
 #   SYSTEMS       which systems, space-separated (default
-#                 "engram redis-always redis-nopersist postgres")
+#                 "engram redis-always redis-nopersist engram-nopersist postgres")
 #   PG_BINDIR     PostgreSQL server binaries (default /usr/lib/postgresql/15/bin)
 #   PGBENCH_BIN   pgbench (default: PG_BINDIR/pgbench, else pgbench in PATH)
 #   PG_USER       user to run PostgreSQL as when root (default postgres, else nobody)
@@ -101,7 +104,7 @@ WARMUP=${WARMUP:-2}
 CLIENTS=${CLIENTS:-50}
 THREADS=${THREADS:-2}
 ACCOUNTS=${ACCOUNTS:-10000}
-SYSTEMS=${SYSTEMS:-engram redis-always redis-nopersist postgres}
+SYSTEMS=${SYSTEMS:-engram redis-always redis-nopersist engram-nopersist postgres}
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 RESULTS_FILE=${RESULTS_FILE:-$SCRIPT_DIR/RESULTS.md}
 INITIAL=1000
@@ -392,6 +395,10 @@ run_system() { # system; 1 if it ran
         start_redis redis-nopersist --appendonly no --save ''
         run_resp redis-nopersist
         ;;
+    engram-nopersist)
+        start_engram engram-nopersist --appendonly no
+        run_resp engram-nopersist
+        ;;
     postgres)
         PG_SKIP="" # each round tries again
         pg_check
@@ -401,7 +408,7 @@ run_system() { # system; 1 if it ran
             return 1
         fi
         ;;
-    *) die "unknown system '$s' in SYSTEMS (engram, redis-always, redis-nopersist, postgres)" ;;
+    *) die "unknown system '$s' in SYSTEMS (engram, redis-always, redis-nopersist, engram-nopersist, postgres)" ;;
     esac
     return 0
 }
@@ -461,6 +468,10 @@ done
 RATIOS="- engram/postgres: $(round_ratios engram postgres) (target >= 5)"$'\n'
 RATIOS+="- engram/redis-always: $(round_ratios engram redis-always) (target >= 1.5)"$'\n'
 RATIOS+="- engram/redis-nopersist: $(round_ratios engram redis-nopersist); redis-nopersist/redis-always: $(round_ratios redis-nopersist redis-always) (the most any server could gain over redis-always here without giving up round trips)"$'\n'
+if [[ " ${RAN[*]} " == *" engram-nopersist "* ]]; then
+    RATIOS+="- ceilings of the two targets, engram without its WAL: engram-nopersist/postgres: $(round_ratios engram-nopersist postgres);"
+    RATIOS+=" engram-nopersist/redis-always: $(round_ratios engram-nopersist redis-always) (a durable engram cannot pass them)"$'\n'
+fi
 if [[ $ROUNDS != 1 ]]; then
     RATIOS+="- transfers/s per round:"
     for line in "${ROUND_TPS[@]}"; do RATIOS+=" ${line% };"; done
@@ -471,7 +482,7 @@ REPORT="## Transactions (issue 4): bench/transfer.sh, $(report_title)"$'\n\n'
 REPORT+="Command: \`$CMDLINE\`"$'\n\n'
 REPORT+="$CLIENTS clients, $ACCOUNTS accounts of $INITIAL, amounts 1..10; ${WARMUP}s warm-up then ${DURATION}s measured per system,"
 REPORT+=" systems run one after the other, $ROUNDS round(s) in rotating order, each on a fresh server (table: each system's median round). engram (defaults: appendonly yes, appendfsync always) and $(redis_version)"
-REPORT+=" \`--appendonly yes --appendfsync always --save ''\` (redis-always), \`--appendonly no --save ''\` (redis-nopersist, not durable): bench/transfer.c with $THREADS epoll threads, WATCH a b / GET a / GET b /"
+REPORT+=" \`--appendonly yes --appendfsync always --save ''\` (redis-always), \`--appendonly no --save ''\` (redis-nopersist, not durable), and engram \`--appendonly no\` (engram-nopersist, not durable): bench/transfer.c with $THREADS epoll threads, WATCH a b / GET a / GET b /"
 REPORT+=" MULTI DECRBY INCRBY EXEC (4 round trips), retry on a null EXEC."
 REPORT+=" postgres: \`pgbench -c $CLIENTS -j $THREADS -M prepared --max-tries=100 -n -T $DURATION -r -l\` over TCP,"
 REPORT+=" BEGIN / UPDATE a / UPDATE b / COMMIT (4 round trips), p50/p99 from the -l log."
