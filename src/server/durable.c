@@ -1094,6 +1094,10 @@ bool durable_errinj(const char *point, int countdown, int err)
 {
     if (strcasecmp(point, "wal-fsync-delay") == 0)
         return io_errinj_set_fsync_delay(countdown);
+    if (strcasecmp(point, "fork-delay") == 0)
+        return snapshot_errinj_delay(SNAPSHOT_DELAY_PARENT, countdown);
+    if (strcasecmp(point, "snapshot-delay") == 0)
+        return snapshot_errinj_delay(SNAPSHOT_DELAY_CHILD, countdown);
     if (strcasecmp(point, "wal-write") == 0)
         return io_errinj_set(IO_ERRINJ_WRITE, countdown, err);
     if (strcasecmp(point, "wal-fsync") == 0)

@@ -103,19 +103,25 @@ static void write_entry(struct db_entry *e, void *arg)
                            val, (uint32_t)len);
 }
 
-/* Write every database; 0 or -errno. */
-static int snapshot_write(lsn_t lsn)
+/*
+ * Write every database as of now_ms (keys expired then are left out); 0 or
+ * -errno. now_ms is read before the child is forked: every command logged
+ * after the snapshot's lsn then runs with a "now" at least as late, so no
+ * such command can see alive (and, say, PERSIST) a key the snapshot left
+ * out as expired, which replay could not bring back.
+ */
+static int snapshot_write(lsn_t lsn, int64_t now_ms)
 {
     struct snap_writer w;
     struct write_ctx x = {.w = &w, .rc = 0};
     int rc;
     buf_create(&x.tmp);
-    rc = snap_writer_open(&w, server.cfg.dir, lsn, clock_wall_ms());
+    rc = snap_writer_open(&w, server.cfg.dir, lsn, now_ms);
     if (rc != 0) {
         snap_writer_abort(&w);
         return rc;
     }
-    db_set_now(clock_wall_ms());
+    db_set_now(now_ms);
     for (int i = 0; i < server.cfg.databases && x.rc == 0; i++) {
         x.db = i;
         db_foreach(&server.dbs[i], write_entry, &x);
@@ -161,14 +167,42 @@ int snapshot_save_sync(lsn_t lsn)
     if (snap.child >= 0)
         return -EBUSY;
     snap.dirty_at_start = server.dirty;
-    rc = snapshot_write(lsn);
+    rc = snapshot_write(lsn, clock_wall_ms());
     finished(rc == 0, lsn, start);
     return rc;
 }
 
+#ifdef DEBUG
+static int delay_ms[2]; /* SNAPSHOT_DELAY_PARENT, SNAPSHOT_DELAY_CHILD */
+
+bool snapshot_errinj_delay(int which, int ms)
+{
+    delay_ms[which] = ms;
+    return true;
+}
+
+static void fork_delay(int which)
+{
+    if (delay_ms[which] > 0)
+        usleep((useconds_t)delay_ms[which] * 1000);
+}
+#else
+bool snapshot_errinj_delay(int which, int ms)
+{
+    (void)which, (void)ms;
+    return false;
+}
+
+static void fork_delay(int which)
+{
+    (void)which;
+}
+#endif
+
 int snapshot_start_bg(lsn_t lsn)
 {
     pid_t pid;
+    int64_t now_ms = clock_wall_ms(); /* before the fork: see snapshot_write */
     if (snap.child >= 0)
         return -EBUSY;
     pid = fork();
@@ -184,9 +218,11 @@ int snapshot_start_bg(lsn_t lsn)
         if (getppid() == 1)
             _exit(1);
         durable_child_after_fork();
-        rc = snapshot_write(lsn);
+        fork_delay(SNAPSHOT_DELAY_CHILD);
+        rc = snapshot_write(lsn, now_ms);
         _exit(rc == 0 ? 0 : 1);
     }
+    fork_delay(SNAPSHOT_DELAY_PARENT);
     snap.child = pid;
     snap.child_lsn = lsn;
     snap.child_start_us = clock_mono_us();
@@ -252,7 +288,7 @@ void snapshot_info(struct buf *b)
 }
 
 struct load_ctx {
-    int64_t now_ms;    /* keys expiring before this are skipped */
+    int64_t now_ms;    /* keys expired at this time are skipped: the snapshot's */
     uint64_t skipped;  /* expired keys not loaded */
     uint64_t seen;     /* keys read so far */
     int64_t yield_us;  /* last time the network was served */
@@ -293,9 +329,18 @@ static int load_key(void *arg, int dbi, uint8_t type, int64_t expire_ms, const c
     return 0;
 }
 
-static void load_begin(void *arg, uint64_t keys)
+/*
+ * Keys are filtered as of the time the snapshot was taken, not as of now:
+ * the WAL replayed after it may keep alive a key that has expired since
+ * (PERSIST, EXPIRE with a later time, SET KEEPTTL ... run before it
+ * expired), and replay finds only keys that were loaded. Keys that expired
+ * after the snapshot and stayed expired are removed once replay is done
+ * (durable.c).
+ */
+static void load_begin(void *arg, uint64_t keys, int64_t time_ms)
 {
-    (void)arg;
+    struct load_ctx *x = arg;
+    x->now_ms = time_ms;
     /* Most data lives in db 0; sizing it up front avoids rehashing while
      * a million keys are inserted. */
     db_reserve(&server.dbs[0], (size_t)keys);
@@ -313,7 +358,7 @@ int snapshot_load(lsn_t *lsn, uint64_t *keys)
         int64_t t0 = clock_mono_us();
         snap_path(path, sizeof(path), server.cfg.dir, lsns[i]);
         if (snap_load(path, load_begin, load_key, &x, lsn, keys, err, sizeof(err)) == 0) {
-            log_notice("Snapshot %s loaded: %" PRIu64 " keys (%" PRIu64 " expired, skipped) "
+            log_notice("Snapshot %s loaded: %" PRIu64 " keys (%" PRIu64 " expired when it was taken, skipped) "
                        "in %.3f seconds", path, *keys - x.skipped, x.skipped,
                        (double)(clock_mono_us() - t0) / 1e6);
             snap.last_bytes = file_bytes(*lsn);

@@ -28,6 +28,11 @@ bool snapshot_in_progress(void);
 uint64_t snapshot_last_bytes(void);
 /* INFO fields (rdb_*) */
 void snapshot_info(struct buf *b);
+/* Debug builds: make background snapshots slow by ms (0: off), in the
+ * parent after fork() (a large process) or in the child before it writes.
+ * Returns false in release builds. */
+enum { SNAPSHOT_DELAY_PARENT = 0, SNAPSHOT_DELAY_CHILD = 1 };
+bool snapshot_errinj_delay(int which, int ms);
 /* Kill a running child at shutdown. */
 void snapshot_shutdown(void);
 /* Kill and reap a background snapshot child, if any, whatever it got to;

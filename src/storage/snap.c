@@ -256,7 +256,7 @@ int snap_load(const char *path, snap_begin_fn *begin, snap_key_fn *fn, void *ctx
     }
     if (check_file(p, (size_t)st.st_size, lsn_out, err, cap) == 0) {
         if (begin)
-            begin(ctx, get_le(p + st.st_size - 12, 8));
+            begin(ctx, get_le(p + st.st_size - 12, 8), (int64_t)get_le(p + 24, 8));
         rc = load_entries(p, (size_t)st.st_size, fn, ctx, keys_out, err, cap);
     }
     munmap((void *)p, (size_t)st.st_size);

@@ -46,8 +46,9 @@ int snap_writer_commit(struct snap_writer *w);
 /* Close and remove the temp file. */
 void snap_writer_abort(struct snap_writer *w);
 
-/* Called once before the keys, with their number. */
-typedef void snap_begin_fn(void *ctx, uint64_t keys);
+/* Called once before the keys, with their number and the time the
+ * snapshot was taken as of (wall clock ms: keys expired then are not in it). */
+typedef void snap_begin_fn(void *ctx, uint64_t keys, int64_t time_ms);
 typedef int snap_key_fn(void *ctx, int db, uint8_t value_type, int64_t expire_ms,
                         const char *key, uint32_t key_len, const char *val, uint32_t val_len);
 

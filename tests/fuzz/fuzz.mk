@@ -24,8 +24,6 @@
 # config files and inline commands (config, split_args), patterns (glob),
 # and what recovery and engram-check read from disk: WAL segments (wal),
 # record bodies (effect) and the collection values of snapshots (values).
-# A bad make after adding sources here: the archive's new objects are
-# .SECONDARY, so an old archive can look up to date; `rm -rf build/fuzz*`.
 
 FUZZ_TARGETS := resp_parse split_args config glob effect values wal wal_damage
 FUZZ_SECONDS ?= 60
@@ -113,6 +111,11 @@ $(FUZZ_F)/libengram.a: $(FUZZ_LIB_SRCS:%.c=$(FUZZ_F)/%.o)
 $(FUZZ_F)/fuzz_%: $(FUZZ_F)/tests/fuzz/fuzz_%.o $(FUZZ_F)/libengram.a | fuzz-deps
 	$(FUZZ_CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(FUZZ_LDFLAGS_$*) $(LDLIBS)
 
-# Keep the objects make would see as intermediate (built by chained rules).
-.SECONDARY: $(FUZZ_R_OBJS) $(FUZZ_F_OBJS)
+# Keep the objects make would see as intermediate (built by chained rules):
+# the targets' own objects only. The library objects are named as the
+# archives' prerequisites, so they are not intermediate; listing them here
+# made make skip a missing one (a source newly added to FUZZ_LIB_SRCS) when
+# the archive was newer than its source, and the link then failed.
+.SECONDARY: $(FUZZ_R)/tests/fuzz/replay_main.o $(FUZZ_TARGETS:%=$(FUZZ_R)/tests/fuzz/fuzz_%.o) \
+            $(FUZZ_TARGETS:%=$(FUZZ_F)/tests/fuzz/fuzz_%.o)
 -include $(FUZZ_R_OBJS:.o=.d) $(FUZZ_F_OBJS:.o=.d)

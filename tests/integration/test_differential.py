@@ -12,8 +12,9 @@ Design
   servers, on a RESP2 or a RESP3 connection, and the raw replies, errors
   included, must be byte for byte equal. Replies whose order is the hash
   table's (SMEMBERS, SINTER, HGETALL, ...) are compared as sorted lists.
-  Every 100 commands the whole keyspace is compared too (type and contents
-  of every key).
+  Every 100 commands the whole keyspace is compared too, on a third
+  connection: type, contents and expiry time of every key of databases
+  0-2.
   Left out: commands whose replies are random or time-dependent (SPOP,
   SRANDMEMBER, HRANDFIELD, RANDOMKEY, SCAN, TTL; expiry is set only at an
   absolute time far ahead, read back with EXPIRETIME, or to a relative time
@@ -31,6 +32,7 @@ Invariants
 import os
 import random
 import shutil
+import subprocess
 
 import pytest
 
@@ -96,11 +98,15 @@ OTHER_KEY_P = 0.1  # how often a key comes from the whole pool instead
 
 
 def reference_redis():
+    """A redis-server 7.0 to compare with (error texts changed in 7.2)."""
     if conftest.AGAINST_REDIS:
         pytest.skip("the server under test is redis-server itself")
     path = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.path.exists(path):
         pytest.skip("no redis-server to compare with")
+    version = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+    if " v=7.0." not in version:
+        pytest.skip("the reference must be redis-server 7.0, not: " + version.strip())
     saved = conftest.server_binary
     conftest.server_binary = lambda: path
     try:
@@ -109,9 +115,19 @@ def reference_redis():
         conftest.server_binary = saved
 
 
-def generate(rnd, family=None, ordered=False):
+READS = {"GET", "STRLEN", "MGET", "GETRANGE", "HGET", "HMGET", "HLEN", "HSTRLEN", "HEXISTS",
+         "LLEN", "LRANGE", "LINDEX", "LPOS", "SISMEMBER", "SMISMEMBER", "SCARD", "SINTERCARD",
+         "TYPE", "EXISTS", "EXPIRETIME", "PEXPIRETIME", "GETEX"}
+
+
+def generate(rnd, family=None, ordered=False, key=None):
+    """(args, unordered) of one random command; family and key, if given,
+    fix the template family and the first key (then the command is one that
+    may write)."""
     family = family or rnd.choice(sorted(FAMILIES))
     choices = [t for t in FAMILIES[family] if not (ordered and t.startswith("U "))]
+    if key is not None:
+        choices = [t for t in choices if " K" in t and t.split()[0] not in READS]
     template = rnd.choice(choices).split()
     unordered = template[0] == "U"
     if unordered:
@@ -119,7 +135,10 @@ def generate(rnd, family=None, ordered=False):
     args = []
     own = OWN_KEYS[rnd.choice("shlt")] if family in "ked" else OWN_KEYS[family]
     for t in template:
-        if t == "K":
+        if t == "K" and key is not None:
+            args.append(key)
+            key = None
+        elif t == "K":
             pool = KEYS if rnd.random() < OTHER_KEY_P else own
             args.append(rnd.choice(pool))
         elif t == "V":
@@ -196,11 +215,10 @@ def generate_transaction(rnd):
     if rnd.random() < 0.4:
         watched = rnd.sample(KEYS, rnd.randint(1, 2))
         steps.append((me, ["WATCH"] + watched))
-        if rnd.random() < 0.5:  # the other connection, on a watched key
-            args = generate(rnd, rnd.choice(TXN_FAMILIES), ordered=True)[0]
-            if len(args) > 1:
-                args[1] = rnd.choice(watched)
-            steps.append((1 - me, args))
+        if rnd.random() < 0.5:  # the other connection, on a watched key, of its type
+            key = rnd.choice(watched)
+            family = key[0] if key[0] in "shlt" else rnd.choice("shlt")
+            steps.append((1 - me, generate(rnd, family, ordered=True, key=key)[0]))
     steps.append((me, ["MULTI"]))
     for _ in range(rnd.randint(1, 4)):
         if rnd.random() < 0.05:
@@ -225,21 +243,25 @@ def first_error(exec_reply):
 
 
 def keyspace(conn):
-    """Every key of db 0 with its type and contents, comparable across servers."""
+    """Every key of databases 0-2 with its type, contents and expiry time,
+    comparable across servers (conn is used for this only)."""
     out = {}
-    for k in KEYS:
-        t = conn("TYPE", k)
-        if t == b"+string\r\n":
-            v = conn("GET", k)
-        elif t == b"+hash\r\n":
-            v = sorted(parse_any(conn("HGETALL", k))[0][1], key=repr)
-        elif t == b"+list\r\n":
-            v = conn("LRANGE", k, "0", "-1")
-        elif t == b"+set\r\n":
-            v = sorted(parse_any(conn("SMEMBERS", k))[0][1], key=repr)
-        else:
-            v = None
-        out[k] = (t, v)
+    for db in range(3):
+        assert conn("SELECT", str(db)) == b"+OK\r\n"
+        for k in KEYS:
+            t = conn("TYPE", k)
+            if t == b"+string\r\n":
+                v = conn("GET", k)
+            elif t == b"+hash\r\n":
+                items = parse_any(conn("HGETALL", k))[0][1]
+                v = sorted(zip(items[::2], items[1::2]))
+            elif t == b"+list\r\n":
+                v = conn("LRANGE", k, "0", "-1")
+            elif t == b"+set\r\n":
+                v = sorted(parse_any(conn("SMEMBERS", k))[0][1])
+            else:
+                v = None
+            out[(db, k)] = (t, v, conn("PEXPIRETIME", k))
     return out
 
 
@@ -276,9 +298,10 @@ def run_transaction(rnd, ours, theirs, step):
 @pytest.mark.parametrize("seed", [1, 77, 2026])
 def test_random_commands_reply_as_redis(server, seed):
     ref = reference_redis()
-    ours = [Conn(server), Conn(server)]
-    theirs = [Conn(ref), Conn(ref)]
+    ours, theirs = [], []
     try:
+        ours += [Conn(server), Conn(server), Conn(server)]  # RESP2, RESP3, keyspace checks
+        theirs += [Conn(ref), Conn(ref), Conn(ref)]
         for pair in (ours, theirs):
             hello3(pair[1])
             assert pair[0]("FLUSHALL") == b"+OK\r\n"
@@ -300,7 +323,7 @@ def test_random_commands_reply_as_redis(server, seed):
             finally:
                 normalize.pairs = False
             if step % 100 == 99:
-                assert keyspace(ours[0]) == keyspace(theirs[0]), step
+                assert keyspace(ours[2]) == keyspace(theirs[2]), step
     finally:
         for conn in ours + theirs:
             conn.close()
