@@ -147,7 +147,7 @@ def generate(rnd, family=None, ordered=False, key=None):
             args.append(rnd.choice(INTS))
         elif t == "F":
             args.append(rnd.choice(FLOATS))
-        elif t[:1] == "A":
+        elif t[:1] == "A" and t[1:].isdigit() or t == "A":  # not APPEND
             args.append(rnd.choice(ABSOLUTE) + t[1:])
         elif t == "E":
             args.append(rnd.choice(RELATIVE))
