@@ -37,13 +37,14 @@ def server_binary():
 
 
 class Server:
-    """One running server process. `args` are extra `--name value` options."""
+    """One running server process. `args` are extra `--name value` options;
+    `binary` another server than the one under test (default server_binary())."""
 
-    def __init__(self, args=(), config_text=None):
+    def __init__(self, args=(), config_text=None, binary=None):
         self.dir = tempfile.mkdtemp(prefix="engram-test-")
         self.port = free_port()
         self.unixsocket = os.path.join(self.dir, "engram.sock")
-        argv = [server_binary()]
+        argv = [binary or server_binary()]
         if config_text is not None:
             path = os.path.join(self.dir, "test.conf")
             with open(path, "w") as f:
@@ -183,3 +184,17 @@ def _reply_end(buf, pos):
                 return None
         return nxt
     raise ValueError("bad reply type %r in %r" % (t, buf[pos:pos + 40]))
+
+
+def reference_redis():
+    """A redis-server 7.0 to compare engram with, in the differential tests
+    (error texts changed in 7.2); skips when there is none."""
+    if AGAINST_REDIS:
+        pytest.skip("the server under test is redis-server itself")
+    path = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(path):
+        pytest.skip("no redis-server to compare with")
+    version = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+    if " v=7.0." not in version:
+        pytest.skip("the reference must be redis-server 7.0, not: " + version.strip())
+    return Server(args=["--save", "", "--appendonly", "no"], binary=path)

@@ -2969,26 +2969,11 @@ def test_random_operations_against_a_model(server, r, limits, seed):
             conn.close()
 
 
-def reference_redis():
-    """A real redis-server for the differential test (engram runs only)."""
-    if conftest.AGAINST_REDIS:
-        pytest.skip("the server under test is redis-server itself")
-    path = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not os.path.exists(path):
-        pytest.skip("no redis-server to compare with")
-    saved = conftest.server_binary
-    conftest.server_binary = lambda: path
-    try:
-        return Server(args=["--save", "", "--appendonly", "no"])
-    finally:
-        conftest.server_binary = saved
-
-
 @pytest.mark.parametrize("seed", [1, 2024])
 def test_random_differential_against_redis(server, r, limits, seed):
     """The same random commands to engram and to redis-server: the raw
     replies (RESP2 and RESP3), the contents and the encodings must match."""
-    ref = reference_redis()
+    ref = conftest.reference_redis()
     ours = [Conn(server), Conn(server)]
     theirs = [Conn(ref), Conn(ref)]
     try:
