@@ -41,7 +41,12 @@
  *
  * Output of run (one line, key=value, for the script):
  *   committed= tps= p50_ms= p99_ms= mean_ms= max_ms= retries= skipped=
- *   stale= errors= clients=
+ *   stale= errors= clients= threads= rt_plain_us= rt_exec_us=
+ *   The last two are mean round trips whose reply arrived in the window:
+ *   rt_plain_us over WATCH, GET a and GET b (one command each), rt_exec_us
+ *   over MULTI ... EXEC (sent together, until EXEC's reply is complete).
+ *   On a durable server their difference is about what waiting for the
+ *   EXEC's fsync adds to a transfer.
  *   Exit status 0 if no thread hit an error, 1 otherwise (the line is
  *   printed in both cases), 2 for usage errors.
  *
@@ -129,6 +134,7 @@ struct worker {
     uint64_t retries_now; /* its null EXECs so far */
     /* results */
     uint64_t committed, retries, skipped, stale, errors;
+    uint64_t rt_ns[2], rt_n[2]; /* round trips in the window: RT_PLAIN, RT_EXEC */
     uint32_t *lat_us; /* owned; one entry per committed transfer */
     size_t lat_count, lat_cap;
 };
@@ -391,6 +397,24 @@ enum step {
     STEP_EXEC_Y,  /* EXEC's second element, INCRBY's result */
 };
 
+/* Round-trip kinds (output rt_plain_us, rt_exec_us). */
+enum { RT_PLAIN, RT_EXEC };
+
+static bool in_window(const struct worker *w, uint64_t t)
+{
+    return t >= w->t_start_ns && t < w->t_end_ns;
+}
+
+/* The reply completing the request sent at w->sent_ns arrived now. */
+static void round_trip_done(struct worker *w, int kind)
+{
+    uint64_t t = now_ns();
+    if (in_window(w, t)) {
+        w->rt_ns[kind] += t - w->sent_ns;
+        w->rt_n[kind]++;
+    }
+}
+
 static void worker_error(struct worker *w, const char *what, const struct reply *r)
 {
     if (w->errors < ERRORS_SHOWN_MAX) {
@@ -467,11 +491,6 @@ static int transfer_begin(struct worker *w)
     return transfer_watch(w);
 }
 
-static bool in_window(const struct worker *w, uint64_t t)
-{
-    return t >= w->t_start_ns && t < w->t_end_ns;
-}
-
 /* The transfer ended (committed or skipped) at t1. */
 static int transfer_done(struct worker *w, uint64_t t1, bool committed, bool stale)
 {
@@ -522,15 +541,18 @@ static int worker_reply(struct worker *w, const struct reply *r)
             worker_error(w, "WATCH", r);
             return -1;
         }
+        round_trip_done(w, RT_PLAIN);
         const char *get_a[] = {"GET", w->ka};
         return send_cmd(w, 2, get_a, STEP_GET_A);
     case STEP_GET_A:
         if (take_balance(w, r, &w->bal_a) != 0)
             return -1;
+        round_trip_done(w, RT_PLAIN);
         return send_cmd(w, 2, get_b, STEP_GET_B);
     case STEP_GET_B:
         if (take_balance(w, r, &w->bal_b) != 0)
             return -1;
+        round_trip_done(w, RT_PLAIN);
         if (w->bal_a < w->amt) {
             const char *unwatch[] = {"UNWATCH"};
             return send_cmd(w, 1, unwatch, STEP_UNWATCH);
@@ -563,6 +585,7 @@ static int worker_reply(struct worker *w, const struct reply *r)
         return 0;
     case STEP_EXEC:
         if (r->type == '*' && r->n == -1) {
+            round_trip_done(w, RT_EXEC);
             w->retries_now++;
             return transfer_watch(w);
         }
@@ -584,6 +607,7 @@ static int worker_reply(struct worker *w, const struct reply *r)
             return 0;
         }
         w->y = r->n;
+        round_trip_done(w, RT_EXEC);
         return transfer_done(w, now_ns(), true,
                              w->x != w->bal_a - w->amt || w->y != w->bal_b + w->amt);
     }
@@ -760,8 +784,13 @@ static int cmd_run(const struct options *opt)
     free(loops);
 
     uint64_t committed = 0, retries = 0, skipped = 0, stale = 0, errors = 0;
+    uint64_t rt_ns[2] = {0, 0}, rt_n[2] = {0, 0};
     size_t nlat = 0;
     for (int i = 0; i < opt->clients; i++) {
+        for (int j = 0; j < 2; j++) {
+            rt_ns[j] += ws[i].rt_ns[j];
+            rt_n[j] += ws[i].rt_n[j];
+        }
         committed += ws[i].committed;
         retries += ws[i].retries;
         skipped += ws[i].skipped;
@@ -785,11 +814,12 @@ static int cmd_run(const struct options *opt)
 
     printf("committed=%" PRIu64 " tps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f max_ms=%.3f "
            "retries=%" PRIu64 " skipped=%" PRIu64 " stale=%" PRIu64 " errors=%" PRIu64
-           " clients=%d threads=%d\n",
+           " clients=%d threads=%d rt_plain_us=%.1f rt_exec_us=%.1f\n",
            committed, (double)committed / opt->duration_s, pct_ms(lat, nlat, 50.0),
            pct_ms(lat, nlat, 99.0), nlat ? sum_ms / (double)nlat : 0.0,
            nlat ? lat[nlat - 1] / 1000.0 : 0.0, retries, skipped, stale, errors, opt->clients,
-           opt->threads);
+           opt->threads, rt_n[RT_PLAIN] ? rt_ns[RT_PLAIN] / 1e3 / (double)rt_n[RT_PLAIN] : 0.0,
+           rt_n[RT_EXEC] ? rt_ns[RT_EXEC] / 1e3 / (double)rt_n[RT_EXEC] : 0.0);
     fflush(stdout);
     free(lat);
     free(ws);

@@ -205,6 +205,7 @@ run_resp() { # name
     RES_RETRIES[$s]=$(kv "$out" retries)
     RES_EXTRA[$s]="committed $(kv "$out" committed), skipped $(kv "$out" skipped), stale $(kv "$out" stale), errors $(kv "$out" errors)"
     RES_EXTRA[$s]+=", CPU cores used: client $(cores_of_times "$times"), server $(cores_of_ticks "$t0" "$t1" "$times")"
+    RES_EXTRA[$s]+=", round trip us: WATCH/GET $(kv "$out" rt_plain_us), MULTI..EXEC $(kv "$out" rt_exec_us)"
     if [[ $rc != 0 ]]; then
         BUGS+="- $s: the load generator reported errors or WATCH violations (exit $rc): $out"$'\n'
         [[ ! -s "$WORK/$s.gen.err" ]] || BUGS+="$(head -n 5 "$WORK/$s.gen.err" | sed 's/^/    /')"$'\n'
@@ -488,6 +489,7 @@ REPORT+=" MULTI DECRBY INCRBY EXEC (4 round trips), retry on a null EXEC."
 REPORT+=" postgres: \`pgbench -c $CLIENTS -j $THREADS -M prepared --max-tries=100 -n -T $DURATION -r -l\` over TCP,"
 REPORT+=" BEGIN / UPDATE a / UPDATE b / COMMIT (4 round trips), p50/p99 from the -l log."
 REPORT+=" Latency: per committed transfer, first WATCH/BEGIN to the EXEC/COMMIT reply, retries included."
+REPORT+=" Round trip us (RESP systems, replies inside the measured window): the mean time from sending a request to its whole reply, over WATCH, GET a and GET b (one command each) and over MULTI DECRBY INCRBY EXEC (sent together); on a durable server the difference is about what waiting for the EXEC's fsync adds to a transfer."
 REPORT+=" CPU cores used (RESP systems, over warm-up + run): the load generator's and the server's CPU time (user + system, all threads) / wall time; the machine has $(nproc) cores, so client + server near $(nproc) means the machine, not the server, set the pace."
 REPORT+=" Load average at start $LOAD_START, at end $(loadavg); run took ${ELAPSED}s; data dirs under ${TMPDIR:-/tmp} ($(fs_desc "$WORK"))."$'\n\n'
 REPORT+="$TABLE"$'\n'
