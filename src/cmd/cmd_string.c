@@ -57,6 +57,7 @@
 #include "db/db.h"
 #include "db/effect.h"
 #include "db/obj.h"
+#include "db/undo.h"
 #include "server/multi.h"
 #include "server/reply.h"
 
@@ -273,7 +274,7 @@ static void set_generic(struct client *c, int val, unsigned flags, int64_t abs_m
         if (!reply_string_or_nil(c, e))
             return;
     } else if (flags & (OPT_NX | OPT_XX)) {
-        e = lookup_write(c, 1);
+        e = lookup_change(c, 1);
     }
     if (((flags & OPT_NX) && e) || ((flags & OPT_XX) && !e)) {
         if (!(flags & OPT_GET))
@@ -284,7 +285,7 @@ static void set_generic(struct client *c, int val, unsigned flags, int64_t abs_m
         /* Already expired: the value would be deleted at once, so it is
          * never stored. */
         if (!(flags & (OPT_GET | OPT_NX | OPT_XX)))
-            e = lookup_write(c, 1);
+            e = lookup_change(c, 1);
         if (e) {
             db_delete_entry(c->db, e);
             effect_key(c, "DEL", 1);
@@ -321,7 +322,7 @@ void cmd_set(struct client *c)
 void cmd_setnx(struct client *c)
 {
     const struct client_arg *v = &c->argv[2];
-    if (lookup_write(c, 1)) {
+    if (lookup_change(c, 1)) {
         reply_int(c, 0);
         return;
     }
@@ -452,7 +453,7 @@ void cmd_msetnx(struct client *c)
     }
     /* All or nothing: any existing key (of any type) blocks every write. */
     for (int i = 1; i < c->argc; i += 2) {
-        if (lookup_write(c, i)) {
+        if (lookup_change(c, i)) {
             reply_int(c, 0);
             return;
         }
@@ -502,7 +503,9 @@ oom:
 void cmd_append(struct client *c)
 {
     const struct client_arg *v = &c->argv[2];
-    struct db_entry *e = lookup_write(c, 1);
+    /* In a transaction, only what APPEND changes is saved for rollback
+     * (undo_string_range), not a copy of the whole value. */
+    struct db_entry *e = lookup_change(c, 1);
     struct effect_arg args[3] = {EFFECT_LIT("APPEND"), arg_of(c, 1), arg_of(c, 2)};
     size_t cur = 0;
     if (e && !is_string(e)) {
@@ -519,6 +522,7 @@ void cmd_append(struct client *c)
         /* An empty chunk changes no byte, but as in Redis it is a write
          * (WATCH, the log) that leaves the value raw-encoded (OBJECT
          * ENCODING), whatever it was. */
+        undo_string_range(c->db, e, cur, v->len);
         o = grow_value(c, e, cur + v->len);
         if (!o)
             return;
@@ -613,7 +617,7 @@ void cmd_setrange(struct client *c)
         reply_error(c, "ERR offset is out of range");
         return;
     }
-    e = lookup_write(c, 1);
+    e = lookup_change(c, 1); /* only what it changes is saved, as APPEND */
     if (e && !is_string(e)) {
         reply_err_wrongtype(c);
         return;
@@ -634,7 +638,9 @@ void cmd_setrange(struct client *c)
             return;
         cur = (size_t)offset + v->len;
     } else {
-        struct obj *o = grow_value(c, e, (size_t)offset + v->len);
+        struct obj *o;
+        undo_string_range(c->db, e, (size_t)offset, v->len);
+        o = grow_value(c, e, (size_t)offset + v->len);
         if (!o)
             return;
         memcpy(o->data + offset, v->p, v->len);
@@ -650,7 +656,7 @@ void cmd_setrange(struct client *c)
 
 static void incr_by(struct client *c, long long delta)
 {
-    struct db_entry *e = lookup_write(c, 1);
+    struct db_entry *e = lookup_change(c, 1);
     long long old = 0, v;
     if (e && !is_string(e)) {
         reply_err_wrongtype(c);
@@ -667,8 +673,11 @@ static void incr_by(struct client *c, long long delta)
     }
     v = old + delta;
     if (e && e->val->encoding == OBJ_ENC_INT) {
-        /* In place: an INT payload is an int64 (obj.c invariant 1). */
+        /* In place: an INT payload is an int64 (obj.c invariant 1). Saved
+         * first in a transaction (a copy of 8 bytes). */
         int64_t x = v;
+        if (undo_active())
+            (void)undo_save_entry(c->db, e, false);
         memcpy(e->val->data, &x, sizeof(x));
         db_replace_value(c->db, e, e->val);
     } else if (e) {
@@ -712,7 +721,7 @@ void cmd_decrby(struct client *c)
 
 void cmd_incrbyfloat(struct client *c)
 {
-    struct db_entry *e = lookup_write(c, 1);
+    struct db_entry *e = lookup_change(c, 1);
     long double value = 0, incr;
     char out[UTIL_LD_STR_BYTES];
     int len;

@@ -34,10 +34,17 @@ static inline struct db_entry *lookup_read(struct client *c, int i)
                           (c->flags & CLIENT_NO_TOUCH) != 0);
 }
 
-/* Key argv[i] looked up for writing (the entry may be changed in place). */
-static inline struct db_entry *lookup_write(struct client *c, int i)
+/* Key argv[i] looked up for a write that changes it only through db.c's
+ * mutators (db_set, db_replace_value, db_delete_entry ...), which save what
+ * they replace or delete for a transaction's undo log. The lookup itself
+ * saves nothing (db_lookup_write_logged), so a command that then fails
+ * (WRONGTYPE, not an integer, ...) or changes nothing (SET NX on an
+ * existing key) costs a transaction no copy of the value. A caller that
+ * changes the value in place saves it first (undo_save_entry) or logs the
+ * change (undo.h). */
+static inline struct db_entry *lookup_change(struct client *c, int i)
 {
-    return db_lookup_write(c->db, c->argv[i].p, c->argv[i].len);
+    return db_lookup_write_logged(c->db, c->argv[i].p, c->argv[i].len);
 }
 
 /* argv[i] as a long long. */

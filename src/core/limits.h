@@ -92,6 +92,12 @@ static_assert(CLIENTS_DEFAULT <= CLIENTS_MAX, "default within bound");
 #define MULTI_QUEUED_BYTES_MAX (1024ull * 1024 * 1024)
 #define WATCH_KEYS_MAX (1024 * 1024)
 
+/* In a transaction, APPEND and SETRANGE save a string value of up to this
+ * many bytes whole for rollback; a longer one saves only the bytes the
+ * command overwrites and its length (undo_string_range), so appending to a
+ * 512 MB value in MULTI does not copy 512 MB. */
+#define UNDO_STRING_COPY_BYTES 4096u
+
 /* Small hashes are packed (hash.h) up to these sizes, Redis's defaults for
  * hash-max-listpack-entries / -value; CONFIG SET may change them within
  * the _MAX bounds. Whatever they say, a packed hash never exceeds

@@ -19,7 +19,8 @@
  *   (2) While rolling back, the log is inactive: the db.c calls it makes
  *       to restore keys are not recorded.
  *   (3) A KEY record with val == NULL means "absent at that point".
- *   (4) Logged-change records (TTL, MOVE, LIST_*, HASH_FIELD, *_MEMBER)
+ *   (4) Logged-change records (TTL, MOVE, LIST_*, HASH_FIELD, *_MEMBER,
+ *       STRING_RANGE)
  *       are not in `seen`: they undo one change each, and are written
  *       only for keys not in `seen` (a saved value already restores
  *       everything after it). Rollback reaches each one with the key
@@ -35,6 +36,7 @@
 #include "db/undo.h"
 
 #include "core/assert.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "db/hash.h"
@@ -57,6 +59,7 @@ enum undo_kind {
     UNDO_HASH_FIELD,
     UNDO_ZSET_MEMBER,
     UNDO_SET_MEMBER,
+    UNDO_STRING_RANGE,
 };
 
 struct undo_rec {
@@ -68,11 +71,13 @@ struct undo_rec {
     struct obj *val;      /* KEY: owned value, NULL if the key was absent */
     int64_t expire_ms;    /* KEY, TTL: its TTL, -1 for none */
     enum list_end end;    /* LIST_*: which end */
-    size_t count;         /* LIST_PUSH: elements pushed; LIST_SET, LIST_INSERT: the index */
+    size_t count;         /* LIST_PUSH: elements pushed; LIST_SET, LIST_INSERT: the index;
+                           * STRING_RANGE: the old length */
+    size_t at;            /* STRING_RANGE: offset of the saved bytes (in aux) */
     struct list_elem *elem; /* LIST_POP: the element popped; LIST_SET: the old one; owned */
     struct list_taken taken; /* LIST_TAKEN: the elements taken out, owned */
     char *aux;            /* HASH_FIELD, *_MEMBER: field/member then old value; MOVE: the
-                           * destination key; owned */
+                           * destination key; STRING_RANGE: the old bytes; owned */
     size_t aux_name;      /* ... bytes of the field/member in aux */
     size_t aux_value;     /* ... bytes of the old value after it (HASH_FIELD) */
     bool had;             /* ... whether the field/member was there */
@@ -328,6 +333,27 @@ void undo_hash_field(struct db *db, const char *key, size_t len, const struct ob
     set_aux(r, f, flen, v, r->had ? vlen : 0);
 }
 
+size_t undo_string_copy_bytes = UNDO_STRING_COPY_BYTES;
+
+void undo_string_range(struct db *db, struct db_entry *e, size_t at, size_t n)
+{
+    const struct obj *o = e->val;
+    struct undo_rec *r;
+    size_t saved;
+    if (!undo_recording || key_saved(db, e->key, e->key_len))
+        return;
+    ASSERT(o->type == OBJ_STRING);
+    if (o->encoding != OBJ_ENC_RAW || o->len <= undo_string_copy_bytes) {
+        (void)undo_save_entry(db, e, false);
+        return;
+    }
+    r = push_logged(UNDO_STRING_RANGE, db, e->key, e->key_len);
+    r->count = o->len;
+    r->at = at;
+    saved = at >= o->len ? 0 : (n < o->len - at ? n : o->len - at);
+    set_aux(r, "", 0, o->data + (at < o->len ? at : 0), saved);
+}
+
 /* A *_MEMBER record for member m of o (key's value), or NULL if none is
  * needed (not recording, the key saved whole, or o small: saved whole now). */
 static struct undo_rec *push_member(enum undo_kind kind, struct db *db, const char *key,
@@ -393,7 +419,7 @@ static void free_rec(struct undo_rec *r)
         list_taken_free(&r->taken);
     else if (r->kind == UNDO_TABLES && r->tables.keys.type)
         db_destroy(&r->tables); /* committed: the flushed keys go now */
-    mem_free(r->aux); /* NULL unless HASH_FIELD / *_MEMBER / MOVE */
+    mem_free(r->aux); /* NULL unless HASH_FIELD / *_MEMBER / MOVE / STRING_RANGE */
     mem_free(r);
 }
 
@@ -487,6 +513,23 @@ static void restore(struct undo_rec *r)
         else
             (void)set_rem(&e->val, r->aux, r->aux_name);
         break;
+    case UNDO_STRING_RANGE: {
+        struct obj *o, *smaller;
+        e = logged_entry(r);
+        o = e->val;
+        /* Exactly as the change left it: raw, at least as long as before. */
+        ASSERT(o->type == OBJ_STRING && o->encoding == OBJ_ENC_RAW && o->len >= r->count &&
+               r->at + r->aux_value <= o->len);
+        memcpy(o->data + r->at, r->aux, r->aux_value);
+        if (o->len > r->count) {
+            smaller = obj_try_resize(o, r->count);
+            if (smaller)
+                e->val = smaller;
+            else
+                o->len = (uint32_t)r->count; /* no smaller block: keep this one */
+        }
+        break;
+    }
     }
     if (e && r->kind >= UNDO_TTL) /* logged kinds (enum order) */
         e->val->lru = r->lru;

@@ -92,6 +92,17 @@ void undo_zset_member(struct db *db, const char *key, size_t len, const struct o
  * removed: saves whether it was there. */
 void undo_set_member(struct db *db, const char *key, size_t len, const struct obj *s,
                      const char *m, size_t mlen);
+/* Strings of at most this many bytes are saved whole by undo_string_range
+ * (UNDO_STRING_COPY_BYTES; a variable so that tests can lower it). */
+extern size_t undo_string_copy_bytes;
+/* Bytes [at, at + n) of e's string value (e is a key of db) are about to be
+ * written, growing the value if they pass its end (APPEND, SETRANGE: bytes
+ * between the old end and at become zeros). Saves the bytes there and the
+ * length, so rollback writes them back and cuts the value to its old
+ * length. A value that is not raw-encoded or has at most
+ * undo_string_copy_bytes bytes is saved whole instead (rollback then also
+ * restores its encoding). */
+void undo_string_range(struct db *db, struct db_entry *e, size_t at, size_t n);
 /* count elements were pushed at `end` of the list of key (in db). */
 void undo_list_pushed(struct db *db, const char *key, size_t len, enum list_end end,
                       size_t count);

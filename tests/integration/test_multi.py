@@ -1676,6 +1676,53 @@ def test_hash_and_zset_rollback_restores_every_change(server):
 
 
 @engram_only
+def test_rollback_restores_strings_changed_in_place(c, c2):
+    """APPEND and SETRANGE on strings longer than the undo log copies whole
+    (UNDO_STRING_COPY_BYTES, 4096) are undone by writing back the bytes they
+    overwrote and cutting the value to its old length; shorter, embstr and
+    int values are saved whole. Either way a rollback restores the bytes,
+    the length and OBJECT ENCODING."""
+    big = b"".join(b"%05d" % i for i in range(20000))  # 100000 bytes, raw
+    edge = b"e" * 4097  # just past the limit
+    values = {"big": big, "edge": edge, "limit": b"l" * 4096, "short": b"abc",
+              "num": b"12345"}
+    for k, v in values.items():
+        assert c("SET", k, v) == OK
+    encodings = {k: c("OBJECT", "ENCODING", k) for k in values}
+    assert encodings["big"] == bulk(b"raw") and encodings["short"] == bulk(b"embstr")
+    assert encodings["num"] == bulk(b"int")
+    assert c("MULTI") == OK
+    queued = [("APPEND", "big", "tail"), ("SETRANGE", "big", "10", "ZZZ"),
+              ("SETRANGE", "big", "99998", "across-the-end"),
+              ("SETRANGE", "big", "200000", "far"), ("APPEND", "big", "again"),
+              ("APPEND", "edge", "!"), ("SETRANGE", "edge", "0", "E"),
+              ("SETRANGE", "limit", "4090", "over-the-limit"), ("APPEND", "short", "def"),
+              ("SETRANGE", "num", "1", "x"), ("APPEND", "num", "6"),
+              ("SET", "big2", big), ("APPEND", "big2", "x"),  # new in this EXEC
+              ("INCR", "big")]
+    for cmd_ in queued:
+        assert c(*cmd_) == QUEUED
+    assert c("EXEC") == rolled_back(len(queued), "INCR", NOT_INT)
+    for k, v in values.items():
+        assert c2("GET", k) == bulk(v), k
+        assert c2("STRLEN", k) == b":%d\r\n" % len(v), k
+        assert c2("OBJECT", "ENCODING", k) == encodings[k], k
+    assert c2("EXISTS", "big2") == b":0\r\n"
+    # The same commands committed change the values as Redis does.
+    assert c("MULTI") == OK
+    for cmd_ in queued[:-1]:
+        assert c(*cmd_) == QUEUED
+    c("EXEC")
+    expect = bytearray(big + b"tail")
+    expect[10:13] = b"ZZZ"
+    expect[99998:99998 + 14] = b"across-the-end"
+    expect += b"\0" * (200000 - len(expect)) + b"far" + b"again"
+    assert c2("GET", "big") == bulk(bytes(expect))
+    assert c2("GET", "edge") == bulk(b"E" + edge[1:] + b"!")
+    assert c2("GET", "num") == bulk(b"1x3456")
+
+
+@engram_only
 def test_rollback_keeps_idle_time_of_logged_values(server):
     """A rolled-back EXEC leaves OBJECT IDLETIME as it was for values undone
     change by change (big list, hash, sorted set; TTL changes), as for
@@ -1693,16 +1740,18 @@ def test_rollback_keeps_idle_time_of_logged_values(server):
         r.execute_command("ZADD", "iz", *[x for i in range(10) for x in (i, "m%d" % i)])
         r.execute_command("HSET", "ip", "f", "1")  # packed: saved whole
         r.execute_command("SET", "str", "x")
+        r.execute_command("SET", "longstr", "x" * 5000)  # APPEND is undone in place
         time.sleep(2.2)
         r.execute_command("MULTI")
         for cmd_ in (("RPUSH", "il", "x"), ("LPOP", "il"), ("LMOVE", "il", "il", "LEFT", "RIGHT"),
                      ("HSET", "ih", "new", "1"), ("HDEL", "ih", "f1"),
                      ("ZADD", "iz", "5", "new"), ("ZREM", "iz", "m2"), ("EXPIRE", "il", "100"),
-                     ("HSET", "ip", "g", "2"), ("INCR", "str")):
+                     ("HSET", "ip", "g", "2"), ("APPEND", "longstr", "y"),
+                     ("SETRANGE", "longstr", "0", "z"), ("INCR", "str")):
             r.execute_command(*cmd_)
         with pytest.raises(redis.ResponseError):
             r.execute_command("EXEC")
-        for k in ("il", "ih", "iz", "ip"):
+        for k in ("il", "ih", "iz", "ip", "longstr"):
             assert r.execute_command("OBJECT", "IDLETIME", k) >= 2, k
         assert r.execute_command("TTL", "il") == -1
     finally:

@@ -44,6 +44,7 @@
  */
 #include "harness/test.h"
 
+#include "core/limits.h"
 #include "core/mem.h"
 #include "db/db.h"
 #include "db/effect.h"
@@ -467,6 +468,56 @@ static void op_append(int d, int i)
     mk->encoding = (uint8_t)o->encoding;
 }
 
+/*
+ * APPEND (append) or SETRANGE as cmd_string does them: db_lookup_write_logged,
+ * undo_string_range() for the bytes about to be written, then the value
+ * grown (an INT rewritten as its digits, anything else resized, which
+ * leaves it raw) and n random bytes written at the end or at a random
+ * offset up to 8 bytes past it (the gap becomes zeros). Too long: an
+ * overwrite instead.
+ */
+static void op_write_range(int d, int i, bool append)
+{
+    char k[KEY_BYTES_MAX], tmp[32], add[8];
+    size_t klen = kname(i, k), cur, at, n = 1 + rnd_below(8), len;
+    struct mkey *mk = m_lookup(d, i);
+    struct db_entry *e = db_lookup_write_logged(&fx.dbs[d], k, klen);
+    const char *bytes;
+    struct obj *o;
+    CHECK((e != NULL) == (mk != NULL), "db %d key %s: lookup disagrees with model", d, k);
+    if (!e)
+        return;
+    cur = mk->len;
+    at = append ? cur : rnd_below((unsigned)cur + 9);
+    if (at + n + 1 > VAL_BYTES_MAX) {
+        op_overwrite(d, i);
+        return;
+    }
+    len = at + n > cur ? at + n : cur;
+    for (size_t j = 0; j < n; j++)
+        add[j] = (char)('a' + rnd_below(26));
+    undo_string_range(&fx.dbs[d], e, at, n);
+    if (e->val->encoding == OBJ_ENC_INT) {
+        bytes = obj_str(e->val, tmp, &cur);
+        o = obj_try_new_raw(len);
+        T_NOT_NULL(o);
+        memset(o->data, 0, len);
+        memcpy(o->data, bytes, cur);
+        db_replace_value(&fx.dbs[d], e, o);
+    } else {
+        o = obj_try_resize(e->val, len);
+        T_NOT_NULL(o);
+        e->val = o;
+        db_replace_value(&fx.dbs[d], e, o);
+    }
+    memcpy(o->data + at, add, n);
+    if (at > mk->len)
+        memset(mk->data + mk->len, 0, at - mk->len);
+    memcpy(mk->data + at, add, n);
+    mk->len = (uint32_t)len;
+    mk->encoding = (uint8_t)o->encoding;
+}
+
 /* db_replace_value with a new value (keeps the TTL, as INCRBYFLOAT). */
 static void op_replace(int d, int i)
 {
@@ -631,6 +682,8 @@ static void seed_keyspace(void)
     op_put_str(0, 15, "getex persist", LATER(10000));
     op_put_str(0, 16, "getdel", LATER(11000));
     op_put_str(0, 17, "getset", LATER(12000));
+    op_put_str(0, 18, long_a, -1);
+    op_put_str(0, 19, long_b, LATER(13000));
     T_EQ_INT(fx.m.keys[0][3].encoding, OBJ_ENC_RAW);
     T_EQ_INT(fx.m.keys[0][11].encoding, OBJ_ENC_EMBSTR);
     check_model();
@@ -657,6 +710,9 @@ static void mixed_ops(void)
     op_overwrite(0, 10);         /* RAW bytes in place */
     op_append(0, 10);            /* RAW resized */
     op_append(0, 5);             /* INT becomes a string */
+    op_write_range(0, 18, true); /* logged APPEND (or saved whole: see the caller) */
+    op_write_range(0, 18, false); /* logged SETRANGE */
+    op_write_range(0, 19, false);
     op_replace(1, 1);            /* new value, TTL kept */
     op_getex(0, 14, LATER(50));  /* changes after a read lookup */
     op_getex(0, 15, -1);
@@ -686,6 +742,67 @@ TEST(undo_rollback_restores_every_kind_of_change)
     op_delete(1, 4);
     op_flush(0);
     check_model();
+    fixture_end();
+}
+
+/* The same with APPEND/SETRANGE logged (undo_string_range) instead of saved
+ * whole: raw strings of more than 8 bytes are logged. */
+TEST(undo_rollback_restores_logged_string_ranges)
+{
+    undo_string_copy_bytes = 8;
+    fixture_begin(3);
+    seed_keyspace();
+    txn_begin();
+    mixed_ops();
+    txn_rollback();
+    fixture_end();
+    undo_string_copy_bytes = UNDO_STRING_COPY_BYTES;
+}
+
+/* A long string changed by APPEND/SETRANGE costs the log only the bytes
+ * overwritten, not a copy; rollback restores its bytes, length and
+ * encoding. */
+TEST(undo_string_range_saves_only_the_change)
+{
+    const size_t big = 1u << 20;
+    struct obj *o;
+    struct db_entry *e;
+    size_t before;
+    fixture_begin(6);
+    o = obj_try_new_raw(big);
+    T_NOT_NULL(o);
+    memset(o->data, 'x', big);
+    (void)db_add(&fx.dbs[0], "big", 3, o);
+    undo_begin();
+    before = mem_used_bytes();
+    e = db_lookup_write_logged(&fx.dbs[0], "big", 3);
+    undo_string_range(&fx.dbs[0], e, big - 10, 20); /* overwrites 10 bytes, appends 10 */
+    T_ASSERT(mem_used_bytes() - before < 4096);
+    o = obj_try_resize(e->val, big + 10);
+    T_NOT_NULL(o);
+    e->val = o;
+    db_replace_value(&fx.dbs[0], e, o);
+    memset(o->data + big - 10, 'y', 20);
+    undo_string_range(&fx.dbs[0], e, big + 100, 5); /* past the end: 90 zero bytes, then 5 */
+    o = obj_try_resize(e->val, big + 105);
+    T_NOT_NULL(o);
+    e->val = o;
+    db_replace_value(&fx.dbs[0], e, o);
+    memset(o->data + big + 100, 'z', 5);
+    T_EQ_U64(undo_record_count(), 2);
+    T_ASSERT(mem_used_bytes() - before < big / 2); /* still no copy */
+    undo_rollback();
+    e = db_find_raw(&fx.dbs[0], "big", 3);
+    T_NOT_NULL(e);
+    T_EQ_U64(e->val->len, big);
+    T_EQ_INT(e->val->encoding, OBJ_ENC_RAW);
+    for (size_t i = 0; i < big; i++) {
+        if (e->val->data[i] != 'x') {
+            T_ASSERT(!"byte not restored");
+            break;
+        }
+    }
+    T_ASSERT(db_delete(&fx.dbs[0], "big", 3));
     fixture_end();
 }
 
@@ -1059,8 +1176,10 @@ static void random_op(void)
         op_expire(d, i, -1);
     else if (r < 650)
         op_overwrite(d, i);
-    else if (r < 730)
+    else if (r < 690)
         op_append(d, i);
+    else if (r < 730)
+        op_write_range(d, i, rnd_below(2));
     else if (r < 790)
         op_replace(d, i);
     else if (r < 815)
@@ -1083,8 +1202,12 @@ static void random_op(void)
         op_swap(0, 1);
 }
 
+/* Odd seeds log APPEND/SETRANGE on raw strings of more than 8 bytes
+ * (undo_string_range) instead of saving them whole, as the server does
+ * past UNDO_STRING_COPY_BYTES. */
 static void random_rounds(uint64_t seed, int rounds, int ops)
 {
+    undo_string_copy_bytes = seed % 2 ? 8 : UNDO_STRING_COPY_BYTES;
     fixture_begin(seed);
     for (int i = 0; i < 300; i++)
         random_op(); /* a starting keyspace, outside any transaction */
@@ -1105,6 +1228,7 @@ static void random_rounds(uint64_t seed, int rounds, int ops)
         check_model();
     }
     fixture_end();
+    undo_string_copy_bytes = UNDO_STRING_COPY_BYTES;
 }
 
 TEST(undo_random_ops)
@@ -1117,4 +1241,5 @@ TEST(undo_random_ops)
 TEST(undo_random_short_transactions)
 {
     random_rounds(200, 400, 12);
+    random_rounds(201, 400, 12);
 }
