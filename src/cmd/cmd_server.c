@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "core/version.h"
 #include "db/effect.h"
+#include "db/undo.h"
 #include "proto/resp_write.h"
 #include "server/block.h"
 #include "server/durable.h"
@@ -740,6 +741,8 @@ void cmd_debug(struct client *c)
         reply_ok(c);
     } else if (client_arg_is(c, 1, "ERRINJ") && c->argc >= 4) {
         debug_errinj(c);
+    } else if (client_arg_is(c, 1, "UNDO-BYTES") && c->argc == 2) {
+        reply_int(c, (long long)undo_last_bytes());
     } else if (client_arg_is(c, 1, "HELP")) {
         static const char *const lines[] = {
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -753,6 +756,8 @@ void cmd_debug(struct client *c)
             "    Debug builds: a background snapshot's child waits ms before it writes.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "UNDO-BYTES",
+            "    Bytes the undo log of the last EXEC allocated (records, saved bytes, copies).",
             "HELP",
             "    Print this help.",
             NULL,

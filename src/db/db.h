@@ -104,7 +104,8 @@ struct db_entry *db_set(struct db *db, const char *key, size_t len, struct obj *
                         bool keep_ttl);
 /* Replace an entry's value in place (frees the old one). Takes ownership.
  * val may be e->val itself after changing it in place, which is allowed
- * only for an entry returned by db_lookup_write() (undo.h). */
+ * only for a value already saved for the undo log or a logged change
+ * (undo.h, "Contract with db.c"). */
 void db_replace_value(struct db *db, struct db_entry *e, struct obj *val);
 /* Delete a key (with its TTL). Returns true if it existed (expired keys
  * count as absent). */

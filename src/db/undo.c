@@ -10,12 +10,21 @@
  *
  *   FLUSH and SWAPDB records change what a (db, key) pair refers to, so
  *   `seen` is emptied after them: a key touched again afterwards is saved
- *   again. Rollback walks the stack from the top, so each record restores
+ *   again.
+ *
+ *   A long string changed by APPEND/SETRANGE is logged change by change
+ *   (STRING_RANGE: the bytes overwritten and the old length). `strings`
+ *   maps (db, key) to its first STRING_RANGE record, which counts the bytes
+ *   logged for the key: once they would pass the value's own size, the key
+ *   is saved whole instead, so its log never costs much more than one copy
+ *   (a transaction of 100,000 one-byte APPENDs would otherwise log 100,000
+ *   records). Rollback walks the stack from the top, so each record restores
  *   the state just before it, and the oldest record of a key restores the
  *   state at undo_begin().
  *
  * Invariants
- *   (1) Every node in `seen` is a KEY record on the stack.
+ *   (1) Every node in `seen` is a KEY record on the stack; every node in
+ *       `strings` is a STRING_RANGE record on the stack.
  *   (2) While rolling back, the log is inactive: the db.c calls it makes
  *       to restore keys are not recorded.
  *   (3) A KEY record with val == NULL means "absent at that point".
@@ -74,6 +83,8 @@ struct undo_rec {
     size_t count;         /* LIST_PUSH: elements pushed; LIST_SET, LIST_INSERT: the index;
                            * STRING_RANGE: the old length */
     size_t at;            /* STRING_RANGE: offset of the saved bytes (in aux) */
+    size_t logged;        /* STRING_RANGE, first of its key (in `strings`): bytes logged
+                           * for the key (records and saved bytes) */
     struct list_elem *elem; /* LIST_POP: the element popped; LIST_SET: the old one; owned */
     struct list_taken taken; /* LIST_TAKEN: the elements taken out, owned */
     char *aux;            /* HASH_FIELD, *_MEMBER: field/member then old value; MOVE: the
@@ -100,6 +111,10 @@ static struct {
     struct undo_rec **recs; /* stack, oldest first */
     size_t count, cap;      /* used and allocated slots */
     struct ht seen;         /* KEY records by (db, key) */
+    struct ht strings;      /* first STRING_RANGE record by (db, key) */
+    size_t bytes;           /* allocated by this transaction's log: records, saved bytes,
+                             * copied values (not values taken over) */
+    size_t last_bytes;      /* `bytes` of the last transaction, when it ended */
 } ulog;
 
 static uint64_t seen_hash_raw(const struct db *db, const char *key, size_t len)
@@ -132,19 +147,29 @@ static void seen_reset(void)
 {
     ht_destroy(&ulog.seen, forget_node, NULL);
     ht_create(&ulog.seen, &seen_type);
+    ht_destroy(&ulog.strings, forget_node, NULL);
+    ht_create(&ulog.strings, &seen_type); /* also keyed by the records' (db, key) */
 }
 
 void undo_begin(void)
 {
     ASSERT(!undo_recording && ulog.count == 0);
-    if (!ulog.seen.type)
+    if (!ulog.seen.type) {
         ht_create(&ulog.seen, &seen_type);
+        ht_create(&ulog.strings, &seen_type);
+    }
+    ulog.bytes = 0;
     undo_recording = true;
 }
 
 size_t undo_record_count(void)
 {
     return ulog.count;
+}
+
+size_t undo_last_bytes(void)
+{
+    return undo_recording ? ulog.bytes : ulog.last_bytes;
 }
 
 static struct undo_rec *push(enum undo_kind kind, size_t key_len)
@@ -155,6 +180,7 @@ static struct undo_rec *push(enum undo_kind kind, size_t key_len)
         ulog.recs = mem_realloc(ulog.recs, ulog.cap * sizeof(*ulog.recs));
     }
     r = mem_alloc(sizeof(*r) + key_len);
+    ulog.bytes += sizeof(*r) + key_len;
     memset(r, 0, sizeof(*r));
     r->kind = kind;
     r->expire_ms = -1;
@@ -186,6 +212,8 @@ bool undo_save_entry(struct db *db, struct db_entry *e, bool steal)
         return false;
     r->expire_ms = e->expire_ms;
     r->val = steal ? e->val : obj_dup(e->val);
+    if (!steal)
+        ulog.bytes += obj_mem_bytes(r->val);
     return steal;
 }
 
@@ -281,6 +309,7 @@ struct list_taken *undo_list_taking(struct db *db, const char *key, size_t len)
 static void set_aux(struct undo_rec *r, const char *name, size_t nlen, const char *v, size_t vlen)
 {
     r->aux = mem_alloc(nlen + vlen + 1);
+    ulog.bytes += nlen + vlen + 1;
     memcpy(r->aux, name, nlen);
     if (vlen)
         memcpy(r->aux + nlen, v, vlen);
@@ -338,20 +367,37 @@ size_t undo_string_copy_bytes = UNDO_STRING_COPY_BYTES;
 void undo_string_range(struct db *db, struct db_entry *e, size_t at, size_t n)
 {
     const struct obj *o = e->val;
-    struct undo_rec *r;
-    size_t saved;
+    struct undo_probe p = {db, e->key, e->key_len};
+    uint64_t hash = seen_hash_raw(db, e->key, e->key_len);
+    struct undo_rec *r, *first;
+    size_t saved, cost;
     if (!undo_recording || key_saved(db, e->key, e->key_len))
         return;
     ASSERT(o->type == OBJ_STRING);
-    if (o->encoding != OBJ_ENC_RAW || o->len <= undo_string_copy_bytes) {
-        (void)undo_save_entry(db, e, false);
+    /* Bytes the change overwrites; none if it starts at or past the end.
+     * The record's offset is then the old end: if the write does not happen
+     * after all (out of memory growing the value), rollback finds the value
+     * as it was and must stay inside it. */
+    if (at > o->len)
+        at = o->len;
+    saved = n < o->len - at ? n : o->len - at;
+    cost = sizeof(*r) + e->key_len + saved + 1;
+    first = (struct undo_rec *)ht_find(&ulog.strings, &p, e->key_len, hash);
+    if (o->encoding != OBJ_ENC_RAW || o->len <= undo_string_copy_bytes ||
+        (first && first->logged + cost > o->len)) {
+        (void)undo_save_entry(db, e, false); /* whole: small, or logged enough already */
         return;
     }
     r = push_logged(UNDO_STRING_RANGE, db, e->key, e->key_len);
     r->count = o->len;
     r->at = at;
-    saved = at >= o->len ? 0 : (n < o->len - at ? n : o->len - at);
-    set_aux(r, "", 0, o->data + (at < o->len ? at : 0), saved);
+    set_aux(r, "", 0, o->data + at, saved);
+    if (first) {
+        first->logged += cost;
+    } else {
+        r->logged = cost;
+        ht_insert(&ulog.strings, &r->node, hash);
+    }
 }
 
 /* A *_MEMBER record for member m of o (key's value), or NULL if none is
@@ -540,6 +586,7 @@ static void finish(bool roll_back)
     ASSERT(undo_recording);
     undo_recording = false; /* invariant 2 */
     seen_reset();
+    ulog.last_bytes = ulog.bytes;
     for (size_t i = ulog.count; i > 0; i--) {
         struct undo_rec *r = ulog.recs[i - 1];
         if (roll_back)

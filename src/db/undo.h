@@ -19,9 +19,12 @@
  * Only the keyspace is restored: effects outside it (CONFIG SET, CLIENT
  * SETNAME, ...) are the caller's business.
  *
- * Contract with db.c: an entry may be changed in place only after
- * db_lookup_write() returned it or after one of db.c's mutators saw it;
- * both save it first.
+ * Contract with db.c: db.c's mutators (db_set, db_replace_value with a new
+ * value, db_delete_entry, ...) save what they replace. A value may be
+ * changed in place only after it was saved: db_lookup_write() saves it, or
+ * the caller calls undo_save_entry() itself (INCR), or the change is
+ * logged with one of the "logged changes" below (after
+ * db_lookup_write_logged(), which saves nothing).
  *
  * Threads: loop thread.
  */
@@ -46,6 +49,11 @@ void undo_commit(void);
 void undo_rollback(void);
 /* Saved records (tests). */
 size_t undo_record_count(void);
+/* Bytes the undo log of the transaction running, or else of the last one,
+ * allocated: its records, the bytes logged changes saved and the values it
+ * copied (not values it took over from deleted or replaced keys). DEBUG
+ * UNDO-BYTES. */
+size_t undo_last_bytes(void);
 
 /* ---- Hooks for db.c (only called while undo_active()) --------------- */
 

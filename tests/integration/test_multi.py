@@ -1050,6 +1050,7 @@ engram_only = pytest.mark.skipif(conftest.AGAINST_REDIS,
                                  reason="engram's rollback (README: Differences from Redis)")
 
 NOT_INT = "ERR value is not an integer or out of range"
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 
 def rolled_back(n, name, error):
@@ -1712,7 +1713,8 @@ def test_rollback_restores_strings_changed_in_place(c, c2):
     assert c("MULTI") == OK
     for cmd_ in queued[:-1]:
         assert c(*cmd_) == QUEUED
-    c("EXEC")
+    assert c("EXEC") == (b"*13\r\n:100004\r\n:100004\r\n:100012\r\n:200003\r\n:200008\r\n"
+                         b":4098\r\n:4098\r\n:4104\r\n:6\r\n:5\r\n:6\r\n+OK\r\n:100001\r\n")
     expect = bytearray(big + b"tail")
     expect[10:13] = b"ZZZ"
     expect[99998:99998 + 14] = b"across-the-end"
@@ -1720,6 +1722,53 @@ def test_rollback_restores_strings_changed_in_place(c, c2):
     assert c2("GET", "big") == bulk(bytes(expect))
     assert c2("GET", "edge") == bulk(b"E" + edge[1:] + b"!")
     assert c2("GET", "num") == bulk(b"1x3456")
+
+
+def undo_bytes(conn):
+    return int_reply(conn("DEBUG", "UNDO-BYTES"))
+
+
+@engram_only
+def test_rollback_of_long_string_changes_copies_nothing(c):
+    """DEBUG UNDO-BYTES: what the undo log of the last EXEC allocated. For
+    APPEND/SETRANGE on a long string it is the overwritten bytes, not a
+    copy; a string command that fails (INCR on a non-integer, WRONGTYPE) or
+    changes nothing (SET NX, SETNX, MSETNX on existing keys) copies nothing;
+    many small changes to one string cost about one copy at most."""
+    big = b"b" * 100000
+    assert c("SET", "big", big) == OK
+    assert c("SET", "limit", b"l" * 4096) == OK
+    assert c("RPUSH", "list", *[str(i) for i in range(1000)]) == b":1000\r\n"
+    assert c("MULTI") == OK
+    for cmd_ in (("APPEND", "big", "x"), ("SETRANGE", "big", "10", "yyy"),
+                 ("SETRANGE", "big", "200000", "z"), ("SET", "big", "v", "NX"),
+                 ("SETNX", "big", "v"), ("MSETNX", "big", "v", "other", "w"),
+                 ("SET", "limit", "v", "XX", "GET"), ("INCR", "big")):
+        assert c(*cmd_) == QUEUED
+    assert c("EXEC") == rolled_back(8, "INCR", NOT_INT)
+    assert c("GET", "big") == bulk(big)
+    # SET XX GET replaced "limit" (kept, not copied); the rest logged a few bytes.
+    assert undo_bytes(c) < 4096
+    for cmd_ in (("APPEND", "list", "x"), ("INCR", "list"), ("SETRANGE", "list", "0", "x")):
+        assert c("MULTI") == OK
+        assert c(*cmd_) == QUEUED
+        assert c("EXEC") == rolled_back(1, cmd_[0], WRONGTYPE), cmd_
+        assert undo_bytes(c) < 1024, cmd_  # no copy of the 1000-element list
+    # Control: a change to a string of at most 4096 bytes copies it.
+    assert c("MULTI") == OK
+    assert c("SETRANGE", "limit", "0", "L") == QUEUED
+    assert c("INCR", "big") == QUEUED
+    assert c("EXEC") == rolled_back(2, "INCR", NOT_INT)
+    assert undo_bytes(c) >= 4096
+    # 3000 one-byte APPENDs: about one copy, not 3000 records.
+    assert c("MULTI") == OK
+    for _ in range(3000):
+        assert c("APPEND", "big", "!") == QUEUED
+    assert c("INCR", "big") == QUEUED
+    assert c("EXEC") == rolled_back(3001, "INCR", NOT_INT)
+    assert 100000 <= undo_bytes(c) < 3 * 103000
+    assert c("GET", "big") == bulk(big)
+    assert c("STRLEN", "limit") == b":4096\r\n"
 
 
 @engram_only

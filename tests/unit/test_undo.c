@@ -518,6 +518,38 @@ static void op_write_range(int d, int i, bool append)
     mk->encoding = (uint8_t)o->encoding;
 }
 
+/* INCR as cmd_string does it: db_lookup_write_logged (nothing saved), then
+ * an INT payload incremented in place after undo_save_entry() (a
+ * transaction only), or anything else replaced by a new INT value (when it
+ * is an integer) through db_replace_value, which saves the old one. */
+static void op_incr(int d, int i)
+{
+    char k[KEY_BYTES_MAX], digits[32];
+    size_t klen = kname(i, k), len;
+    struct mkey *mk = m_lookup(d, i);
+    struct db_entry *e = db_lookup_write_logged(&fx.dbs[d], k, klen);
+    long long v;
+    CHECK((e != NULL) == (mk != NULL), "db %d key %s: lookup disagrees with model", d, k);
+    if (!e || !obj_get_ll(e->val, &v) || v >= 1000000000)
+        return; /* not an integer: INCR fails and changes nothing */
+    v++;
+    if (e->val->encoding == OBJ_ENC_INT) {
+        int64_t x = v;
+        if (undo_active())
+            (void)undo_save_entry(&fx.dbs[d], e, false);
+        memcpy(e->val->data, &x, sizeof(x));
+        db_replace_value(&fx.dbs[d], e, e->val);
+        mk->encoding = OBJ_ENC_INT;
+    } else {
+        struct obj *o = obj_new_int(v);
+        db_replace_value(&fx.dbs[d], e, o);
+        mk->encoding = (uint8_t)o->encoding;
+    }
+    len = (size_t)snprintf(digits, sizeof(digits), "%lld", v);
+    memcpy(mk->data, digits, len);
+    mk->len = (uint32_t)len;
+}
+
 /* db_replace_value with a new value (keeps the TTL, as INCRBYFLOAT). */
 static void op_replace(int d, int i)
 {
@@ -713,6 +745,8 @@ static void mixed_ops(void)
     op_write_range(0, 18, true); /* logged APPEND (or saved whole: see the caller) */
     op_write_range(0, 18, false); /* logged SETRANGE */
     op_write_range(0, 19, false);
+    op_incr(0, 2);               /* INT in place, saved by the command */
+    op_incr(0, 2);
     op_replace(1, 1);            /* new value, TTL kept */
     op_getex(0, 14, LATER(50));  /* changes after a read lookup */
     op_getex(0, 15, -1);
@@ -791,6 +825,7 @@ TEST(undo_string_range_saves_only_the_change)
     memset(o->data + big + 100, 'z', 5);
     T_EQ_U64(undo_record_count(), 2);
     T_ASSERT(mem_used_bytes() - before < big / 2); /* still no copy */
+    T_ASSERT(undo_last_bytes() < 4096);
     undo_rollback();
     e = db_find_raw(&fx.dbs[0], "big", 3);
     T_NOT_NULL(e);
@@ -803,6 +838,83 @@ TEST(undo_string_range_saves_only_the_change)
         }
     }
     T_ASSERT(db_delete(&fx.dbs[0], "big", 3));
+    fixture_end();
+}
+
+/* The grow after undo_string_range() fails (out of memory): the command
+ * fails, the value is unchanged, and rollback must leave it so, whether
+ * the write was to start inside the value, across its end or past it. */
+TEST(undo_string_range_write_that_did_not_happen)
+{
+    static const size_t offsets[] = {10, 4990, 5000, 9000};
+    struct obj *o;
+    struct db_entry *e;
+    undo_string_copy_bytes = 100;
+    fixture_begin(7);
+    for (size_t t = 0; t < sizeof(offsets) / sizeof(offsets[0]); t++) {
+        o = obj_try_new_raw(5000);
+        T_NOT_NULL(o);
+        memset(o->data, 'x', 5000);
+        (void)db_add(&fx.dbs[0], "s", 1, o);
+        undo_begin();
+        e = db_lookup_write_logged(&fx.dbs[0], "s", 1);
+        undo_string_range(&fx.dbs[0], e, offsets[t], 20); /* then no write */
+        T_EQ_U64(undo_record_count(), 1);
+        undo_rollback();
+        e = db_find_raw(&fx.dbs[0], "s", 1);
+        T_NOT_NULL(e);
+        T_EQ_U64(e->val->len, 5000);
+        T_ASSERT(e->val->data[0] == 'x' && e->val->data[4999] == 'x');
+        T_ASSERT(db_delete(&fx.dbs[0], "s", 1));
+    }
+    fixture_end();
+    undo_string_copy_bytes = UNDO_STRING_COPY_BYTES;
+}
+
+/* Many small changes to one long string: once the bytes logged for it
+ * would pass its size the log saves it whole, so the log stays within
+ * about one copy plus what was logged before; rollback still restores it. */
+TEST(undo_string_range_many_changes_cost_about_one_copy)
+{
+    const size_t len0 = 6000;
+    struct obj *o;
+    struct db_entry *e;
+    size_t records;
+    fixture_begin(8);
+    o = obj_try_new_raw(len0);
+    T_NOT_NULL(o);
+    for (size_t j = 0; j < len0; j++)
+        o->data[j] = (char)('a' + j % 26);
+    (void)db_add(&fx.dbs[0], "s", 1, o);
+    undo_begin();
+    for (int n = 0; n < 3000; n++) {
+        e = db_lookup_write_logged(&fx.dbs[0], "s", 1);
+        undo_string_range(&fx.dbs[0], e, e->val->len, 1); /* APPEND one byte */
+        o = obj_try_resize(e->val, e->val->len + 1);
+        T_NOT_NULL(o);
+        e->val = o;
+        db_replace_value(&fx.dbs[0], e, o);
+        o->data[o->len - 1] = '!';
+        if (n % 2) { /* and a SETRANGE over the first bytes */
+            undo_string_range(&fx.dbs[0], e, 0, 3);
+            memcpy(o->data, "ZZZ", 3);
+        }
+    }
+    records = undo_record_count();
+    T_ASSERT(records < 100);                 /* not one per change */
+    T_ASSERT(undo_last_bytes() < 3 * len0); /* logged ~len0, then one copy */
+    T_ASSERT(undo_last_bytes() > len0);     /* the copy is counted */
+    undo_rollback();
+    e = db_find_raw(&fx.dbs[0], "s", 1);
+    T_NOT_NULL(e);
+    T_EQ_U64(e->val->len, len0);
+    for (size_t j = 0; j < len0; j++) {
+        if (e->val->data[j] != (char)('a' + j % 26)) {
+            T_ASSERT(!"byte not restored");
+            break;
+        }
+    }
+    T_ASSERT(db_delete(&fx.dbs[0], "s", 1));
     fixture_end();
 }
 
@@ -1178,8 +1290,10 @@ static void random_op(void)
         op_overwrite(d, i);
     else if (r < 690)
         op_append(d, i);
-    else if (r < 730)
+    else if (r < 715)
         op_write_range(d, i, rnd_below(2));
+    else if (r < 730)
+        op_incr(d, i);
     else if (r < 790)
         op_replace(d, i);
     else if (r < 815)
