@@ -30,6 +30,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+def is_asan_build(path=None):
+    """True if the server binary is built with AddressSanitizer."""
+    with open(path or server_binary(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def server_binary():
     if AGAINST_REDIS:
         return shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -38,9 +44,10 @@ def server_binary():
 
 class Server:
     """One running server process. `args` are extra `--name value` options;
-    `binary` another server than the one under test (default server_binary())."""
+    `binary` another server than the one under test (default server_binary());
+    `env` variables added to the server's environment."""
 
-    def __init__(self, args=(), config_text=None, binary=None):
+    def __init__(self, args=(), config_text=None, binary=None, env=None):
         self.dir = tempfile.mkdtemp(prefix="engram-test-")
         self.port = free_port()
         self.unixsocket = os.path.join(self.dir, "engram.sock")
@@ -57,7 +64,7 @@ class Server:
         self.log_path = os.path.join(self.dir, "server.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     cwd=self.dir)
+                                     cwd=self.dir, env=dict(os.environ, **(env or {})))
         self._wait_ready()
 
     def _wait_ready(self):

@@ -1724,6 +1724,38 @@ def test_rollback_restores_strings_changed_in_place(c, c2):
     assert c2("GET", "num") == bulk(b"1x3456")
 
 
+@pytest.mark.skipif(conftest.AGAINST_REDIS or not conftest.is_asan_build(),
+                    reason="needs ASan's allocation limit to make an allocation fail")
+def test_rollback_after_out_of_memory_in_setrange():
+    """A SETRANGE far past the end of a long string fails with out of memory
+    (ASan refuses allocations over 64 MB here): the EXEC rolls back the
+    earlier changes to that string and the server stays up. Such a SETRANGE
+    is logged before it fails, so rollback meets a value the write never
+    reached."""
+    opts = "allocator_may_return_null=1:max_allocation_size_mb=64"
+    if os.environ.get("ASAN_OPTIONS"):
+        opts = os.environ["ASAN_OPTIONS"] + ":" + opts
+    srv = conftest.Server(env={"ASAN_OPTIONS": opts})
+    try:
+        r = srv.client()
+        r.set("big", b"x" * 5000)
+        for queued in ([("SETRANGE", "big", "100000000", "y")],
+                       [("APPEND", "big", "abc"), ("SETRANGE", "big", "10", "ZZ"),
+                        ("SETRANGE", "big", "100000000", "y")]):
+            pipe = r.pipeline(transaction=True)
+            for cmd_ in queued:
+                pipe.execute_command(*cmd_)
+            with pytest.raises(redis.ResponseError) as err:
+                pipe.execute()
+            assert str(err.value) == (
+                "Transaction rolled back: command %d (SETRANGE) failed: "
+                "ERR out of memory for the string value" % len(queued))
+            assert r.get("big") == b"x" * 5000
+        assert r.ping()
+    finally:
+        srv.stop()
+
+
 def undo_bytes(conn):
     return int_reply(conn("DEBUG", "UNDO-BYTES"))
 
