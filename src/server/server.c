@@ -67,6 +67,20 @@ static volatile sig_atomic_t signal_shutdown;
  * busy poll) still ends the wait at once; -1 if eventfd failed (a signal
  * then waits for the next event or cron tick). */
 static int signal_fd = -1;
+static bool errinj_no_signal_fd; /* server_errinj_no_signal_fd() */
+
+#ifdef DEBUG
+bool server_errinj_no_signal_fd(void)
+{
+    errinj_no_signal_fd = true;
+    return true;
+}
+#else
+bool server_errinj_no_signal_fd(void)
+{
+    return false;
+}
+#endif
 
 static void on_client_readable(struct ev *ev, int fd, void *data, unsigned mask);
 static void on_client_writable(struct ev *ev, int fd, void *data, unsigned mask);
@@ -686,7 +700,12 @@ static void on_signal_fd(struct ev *ev, int fd, void *data, unsigned mask)
 static void setup_signals(void)
 {
     struct sigaction sa;
-    signal_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (errinj_no_signal_fd) {
+        errno = EMFILE;
+        signal_fd = -1;
+    } else {
+        signal_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
     if (signal_fd >= 0 && ev_add(&server.ev, signal_fd, EV_READABLE, on_signal_fd, NULL) != 0) {
         close(signal_fd);
         signal_fd = -1;

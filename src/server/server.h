@@ -85,6 +85,9 @@ void server_client_unblocked(struct client *c);
 void server_request_shutdown(void);
 /* Apply the event loop's options of server.cfg: hz, busy-poll-us. */
 void server_apply_loop(void);
+/* Error injection (debug builds; false otherwise): start-up then runs
+ * without the signal eventfd, as when eventfd() fails. */
+bool server_errinj_no_signal_fd(void);
 /* Apply the packed-encoding thresholds of server.cfg (hash.h). */
 void server_apply_encodings(void);
 /* One non-blocking turn of the event loop while the data loads. */

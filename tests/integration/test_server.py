@@ -1285,6 +1285,31 @@ def test_sigterm_during_traffic_at_hz_1():
             srv.stop()
 
 
+@pytest.mark.skipif(conftest.AGAINST_REDIS, reason="engram's error injection")
+def test_signals_without_signal_eventfd():
+    """When eventfd() fails at start-up (injected: ENGRAM_ERRINJ, debug and
+    ASan builds), the server says so and still starts; SIGTERM and SIGINT
+    still shut it down cleanly (epoll_wait returns EINTR, or the next cron
+    tick sees the flag), and a write made before stays after a restart."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        srv = Server(env={"ENGRAM_ERRINJ": "signal-eventfd 1"})
+        try:
+            assert "No signal eventfd" in srv.read_log()
+            with Conn(srv) as conn:
+                assert conn.call(b"SET k v\r\n") == b"+OK\r\n"
+                for _ in range(100):
+                    assert conn.call(b"PING\r\n") == b"+PONG\r\n"
+            srv.proc.send_signal(sig)
+            assert wait_exit(srv.proc) == 0
+            again = Server(args=["--dir", srv.dir])
+            try:
+                assert again.client().get("k") == b"v"
+            finally:
+                again.stop()
+        finally:
+            srv.stop()
+
+
 # --------------------------------------------------------------------------
 # Config files
 # --------------------------------------------------------------------------
