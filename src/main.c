@@ -54,6 +54,8 @@ static int load_config(int argc, char **argv)
  * ENGRAM_ERRINJ="<point> <N> [EIO|ENOSPC]" arms an error injection point as
  * DEBUG ERRINJ does, but before start-up, so the crash tests can fail the
  * I/O the server does before it serves (the WAL's start-up fdatasync).
+ * "signal-eventfd 1", for start-up only, starts without the signal eventfd
+ * (as when eventfd() fails).
  * Testing only: a build without error injection (release) refuses to start
  * with it set rather than ignore it.
  */
@@ -66,9 +68,12 @@ static int arm_startup_errinj(void)
     if (!spec || !*spec)
         return 0;
     fields = sscanf(spec, "%31s %23s %15s %1s", point, count, errname, extra);
-    if (fields < 2 || fields > 3 || !util_str_to_ll(count, strlen(count), &n) || n < 1 ||
-        n > INT_MAX || (strcmp(errname, "EIO") != 0 && strcmp(errname, "ENOSPC") != 0) ||
-        !durable_errinj(point, (int)n, strcmp(errname, "ENOSPC") == 0 ? ENOSPC : EIO)) {
+    if (fields == 2 && strcmp(point, "signal-eventfd") == 0 && strcmp(count, "1") == 0 &&
+        server_errinj_no_signal_fd()) {
+        /* A start-up-only point: start without the signal eventfd. */
+    } else if (fields < 2 || fields > 3 || !util_str_to_ll(count, strlen(count), &n) || n < 1 ||
+               n > INT_MAX || (strcmp(errname, "EIO") != 0 && strcmp(errname, "ENOSPC") != 0) ||
+               !durable_errinj(point, (int)n, strcmp(errname, "ENOSPC") == 0 ? ENOSPC : EIO)) {
         fprintf(stderr, "ENGRAM_ERRINJ=\"%s\": expected \"<point> <N> [EIO|ENOSPC]\" with a "
                         "point this build injects (debug and ASan builds only)\n", spec);
         return -1;

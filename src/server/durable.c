@@ -1102,7 +1102,5 @@ bool durable_errinj(const char *point, int countdown, int err)
         return io_errinj_set(IO_ERRINJ_WRITE, countdown, err);
     if (strcasecmp(point, "wal-fsync") == 0)
         return io_errinj_set(IO_ERRINJ_FSYNC, countdown, err);
-    if (strcasecmp(point, "signal-eventfd") == 0) /* start-up only (ENGRAM_ERRINJ) */
-        return server_errinj_no_signal_fd();
     return false;
 }

@@ -6,6 +6,7 @@ descriptor limit at start-up.
 """
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -76,4 +77,5 @@ def test_maxclients_fitted_to_fd_limit():
     finally:
         proc.kill()
         out = proc.communicate(timeout=10)[0].decode()
+        shutil.rmtree(d, ignore_errors=True)
     assert "maxclients is now 32" in out

@@ -1292,7 +1292,12 @@ def test_signals_without_signal_eventfd():
     still shut it down cleanly (epoll_wait returns EINTR, or the next cron
     tick sees the flag), and a write made before stays after a restart."""
     for sig in (signal.SIGTERM, signal.SIGINT):
-        srv = Server(env={"ENGRAM_ERRINJ": "signal-eventfd 1"})
+        try:
+            srv = Server(env={"ENGRAM_ERRINJ": "signal-eventfd 1"})
+        except RuntimeError as e:
+            if "debug and ASan builds only" in str(e):
+                pytest.skip("error injection needs a debug or ASan build")
+            raise
         try:
             assert "No signal eventfd" in srv.read_log()
             with Conn(srv) as conn:
