@@ -76,7 +76,8 @@ struct undo_rec {
     enum undo_kind kind;  /* what to restore */
     struct db *db;        /* the database (KEY, TABLES) or first of a pair (SWAP) */
     struct db *other;     /* second of a SWAP pair; MOVE: the destination db */
-    struct db tables;     /* TABLES: the flushed tables, owned */
+    struct db *tables;    /* TABLES: the flushed tables, owned (a pointer: most records
+                           * are logged changes, which need it not) */
     struct obj *val;      /* KEY: owned value, NULL if the key was absent */
     int64_t expire_ms;    /* KEY, TTL: its TTL, -1 for none */
     enum list_end end;    /* LIST_*: which end */
@@ -442,7 +443,9 @@ void undo_take_tables(struct db *db)
     struct undo_rec *r = push(UNDO_TABLES, 0);
     int id = db->id;
     r->db = db;
-    r->tables = *db;
+    r->tables = mem_alloc(sizeof(*r->tables));
+    ulog.bytes += sizeof(*r->tables);
+    *r->tables = *db;
     db_create(db, id);
     seen_reset();
 }
@@ -463,8 +466,11 @@ static void free_rec(struct undo_rec *r)
         list_elem_free(r->elem);
     else if (r->kind == UNDO_LIST_TAKEN)
         list_taken_free(&r->taken);
-    else if (r->kind == UNDO_TABLES && r->tables.keys.type)
-        db_destroy(&r->tables); /* committed: the flushed keys go now */
+    else if (r->kind == UNDO_TABLES && r->tables) {
+        if (r->tables->keys.type)
+            db_destroy(r->tables); /* committed: the flushed keys go now */
+        mem_free(r->tables);
+    }
     mem_free(r->aux); /* NULL unless HASH_FIELD / *_MEMBER / MOVE / STRING_RANGE */
     mem_free(r);
 }
@@ -488,9 +494,9 @@ static void restore(struct undo_rec *r)
         break;
     case UNDO_TABLES:
         db_destroy(r->db);
-        r->tables.id = r->db->id;
-        *r->db = r->tables;
-        memset(&r->tables, 0, sizeof(r->tables)); /* the db's now */
+        r->tables->id = r->db->id;
+        *r->db = *r->tables;
+        memset(r->tables, 0, sizeof(*r->tables)); /* the db's now */
         break;
     case UNDO_SWAP:
         db_swap(r->db, r->other);
