@@ -369,12 +369,16 @@ void undo_string_range(struct db *db, struct db_entry *e, size_t at, size_t n)
 {
     const struct obj *o = e->val;
     struct undo_probe p = {db, e->key, e->key_len};
-    uint64_t hash = seen_hash_raw(db, e->key, e->key_len);
+    uint64_t hash;
     struct undo_rec *r, *first;
     size_t saved, cost;
     if (!undo_recording || key_saved(db, e->key, e->key_len))
-        return;
+        return; /* outside a transaction: one test of a flag */
     ASSERT(o->type == OBJ_STRING);
+    if (o->encoding != OBJ_ENC_RAW || o->len <= undo_string_copy_bytes) {
+        (void)undo_save_entry(db, e, false); /* small: saved whole */
+        return;
+    }
     /* Bytes the change overwrites; none if it starts at or past the end.
      * The record's offset is then the old end: if the write does not happen
      * after all (out of memory growing the value), rollback finds the value
@@ -383,10 +387,10 @@ void undo_string_range(struct db *db, struct db_entry *e, size_t at, size_t n)
         at = o->len;
     saved = n < o->len - at ? n : o->len - at;
     cost = sizeof(*r) + e->key_len + saved + 1;
+    hash = seen_hash_raw(db, e->key, e->key_len);
     first = (struct undo_rec *)ht_find(&ulog.strings, &p, e->key_len, hash);
-    if (o->encoding != OBJ_ENC_RAW || o->len <= undo_string_copy_bytes ||
-        (first && first->logged + cost > o->len)) {
-        (void)undo_save_entry(db, e, false); /* whole: small, or logged enough already */
+    if (first && first->logged + cost > o->len) {
+        (void)undo_save_entry(db, e, false); /* logged about a copy's worth already */
         return;
     }
     r = push_logged(UNDO_STRING_RANGE, db, e->key, e->key_len);

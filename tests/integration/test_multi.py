@@ -1515,12 +1515,12 @@ def list_state(r):
     return out
 
 
-@engram_only
-def test_list_rollback_restores_every_change(server):
-    """A seeded random transaction of list commands that ends with a failing
-    command leaves both databases exactly as they were (contents and
-    whether each key has a TTL); the same transaction without the failing
-    command equals running its commands one by one."""
+def random_rollback_rounds(server, keys, fill_key, put_back, state, random_op):
+    """60 seeded rounds of assert_rollback_then_commit: keys filled at random
+    in dbs 0 and 1 (fill_key(r, rng, k) in the selected db, which may leave k
+    absent; 30% of the keys present get a TTL), then a random transaction.
+    state(r) maps (db, key) to a tuple whose last item is "has a TTL";
+    put_back(r, k, entry) rebuilds k in the selected db from its entry."""
     import random
     seed = replay_seed()
     rng = random.Random(seed)
@@ -1531,27 +1531,42 @@ def test_list_rollback_restores_every_change(server):
         r.flushall()
         for db in (0, 1):
             r.execute_command("SELECT", db)
-            for k in LIST_KEYS:
-                n = rng.randrange(0, 40)
-                if n:
-                    r.rpush(k, *["i%d" % rng.randrange(8) for _ in range(n)])
-                if rng.random() < 0.3:
+            for k in keys:
+                fill_key(r, rng, k)
+                if r.exists(k) and rng.random() < 0.3:
                     r.pexpire(k, 500000)
         r.execute_command("SELECT", 0)
-        before = list_state(r)
-        ops = [random_list_op(rng) for _ in range(rng.randrange(1, 25))]
+        before = state(r)
+        ops = [random_op(rng) for _ in range(rng.randrange(1, 25))]
 
         def refill():
             r.flushall()
-            for (db, k), (items, has_ttl) in before.items():
+            for (db, k), entry in before.items():  # noqa: B023
                 r.execute_command("SELECT", db)
-                r.rpush(k, *items)
-                if has_ttl:
+                put_back(r, k, entry)
+                if entry[-1]:
                     r.pexpire(k, 500000)
 
-        assert_rollback_then_commit(r, ops, list_state, refill,
+        assert_rollback_then_commit(r, ops, state, refill,
                                     "seed %d round %d ops %r" % (seed, round_, ops))
     r.close()
+
+
+def fill_list(r, rng, k):
+    n = rng.randrange(0, 40)
+    if n:
+        r.rpush(k, *["i%d" % rng.randrange(8) for _ in range(n)])
+
+
+@engram_only
+def test_list_rollback_restores_every_change(server):
+    """A seeded random transaction of list commands that ends with a failing
+    command leaves both databases exactly as they were (contents and
+    whether each key has a TTL); the same transaction without the failing
+    command equals running its commands one by one."""
+    random_rollback_rounds(server, LIST_KEYS, fill_list,
+                           lambda r, k, entry: r.rpush(k, *entry[0]), list_state,
+                           random_list_op)
 
 
 STR_KEYS = ["sa", "sb", "sc", "sd"]
@@ -1603,36 +1618,12 @@ def test_string_rollback_restores_every_change(server):
     the others saved whole), mixed with every other string command and the
     keyspace commands. A rolled-back transaction leaves values, encodings and
     TTLs as they were; committed, it equals its commands run one by one."""
-    import random
-    seed = replay_seed()
-    rng = random.Random(seed)
-    r = redis.Redis(port=server.port, single_connection_client=True)
-    r.response_callbacks.clear()  # raw replies: +QUEUED inside MULTI
-    for round_ in range(60):
-        r.execute_command("SELECT", 0)
-        r.flushall()
-        for db in (0, 1):
-            r.execute_command("SELECT", db)
-            for k in STR_KEYS:
-                if rng.random() < 0.8:
-                    r.set(k, random_str_value(rng))
-                    if rng.random() < 0.3:
-                        r.pexpire(k, 500000)
-        r.execute_command("SELECT", 0)
-        before = str_state(r)
-        ops = [random_str_op(rng) for _ in range(rng.randrange(1, 25))]
+    def fill(r, rng, k):
+        if rng.random() < 0.8:
+            r.set(k, random_str_value(rng))
 
-        def refill():
-            r.flushall()
-            for (db, k), (value, _, has_ttl) in before.items():  # noqa: B023
-                r.execute_command("SELECT", db)
-                r.set(k, value)
-                if has_ttl:
-                    r.pexpire(k, 500000)
-
-        assert_rollback_then_commit(r, ops, str_state, refill,
-                                    "seed %d round %d ops %r" % (seed, round_, ops))
-    r.close()
+    random_rollback_rounds(server, STR_KEYS, fill, lambda r, k, entry: r.set(k, entry[0]),
+                           str_state, random_str_op)
 
 
 # Hashes, sorted sets and sets are undone field by field / member by member
